@@ -1,0 +1,107 @@
+//! Building the server: state, router, a bound listener, graceful shutdown.
+
+use crate::config::Config;
+use crate::domain::api_key::{ApiKey, ApiKeySecret, WorkspaceGrant};
+use crate::domain::ids::ApiKeyId;
+use crate::domain::timestamp::Timestamp;
+use crate::domain::workspace::Workspace;
+use crate::http::{AppState, router};
+use crate::store::SharedStore;
+use anyhow::Context;
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// A server bound to its address, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds `config.listen` (port 0 picks a free port) and builds the router over `store`.
+    pub async fn build(config: &Config, store: SharedStore) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let state = AppState::new(store, config.limits, config.key_cache);
+        Ok(Application {
+            listener,
+            router: router(state),
+            addr,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+/// Makes an API key and stores its hash; returns the secret, to be shown once.
+pub async fn create_key(
+    store: &SharedStore,
+    name: String,
+    grant: WorkspaceGrant,
+    read_only: bool,
+) -> Result<(ApiKey, ApiKeySecret), crate::store::StoreError> {
+    let secret = ApiKeySecret::generate();
+    let key = ApiKey {
+        id: ApiKeyId::generate(),
+        name,
+        grant,
+        read_only,
+        created_at: Timestamp::now(),
+        revoked_at: None,
+    };
+    store.create_api_key(key.clone(), secret.hash()).await?;
+    Ok((key, secret))
+}
+
+/// On a database with no workspace: one workspace and one full-access key.
+pub async fn first_start(store: &SharedStore) -> anyhow::Result<Option<(Workspace, ApiKeySecret)>> {
+    if !store.list_workspaces().await?.is_empty() {
+        return Ok(None);
+    }
+    let workspace = store
+        .create_workspace("My newsletter".to_owned(), Timestamp::now())
+        .await?;
+    let (_, secret) = create_key(store, "first key".to_owned(), WorkspaceGrant::All, false).await?;
+    Ok(Some((workspace, secret)))
+}

@@ -1,0 +1,107 @@
+//! The command line: `serve`, `workspace`, `key`. The output of each command is a
+//! contract scripts rely on (see README).
+
+mod key;
+mod serve;
+mod workspace;
+
+use crate::config::{Config, LogFormat, Overrides};
+use crate::store::{self, SharedStore};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "purrlist",
+    version,
+    about = "A self-hosted server for newsletter contacts (Notocat v1 contacts API)."
+)]
+struct Cli {
+    /// A TOML configuration file (also PURRLIST_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<String>,
+    /// Database URL: sqlite://PATH (default sqlite://purrlist.db) or postgres://… (also PURRLIST_DATABASE_URL).
+    #[arg(long = "database", global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080; also PURRLIST_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Manage workspaces (Notocat's newsletters).
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        config_file: cli.config.clone(),
+        listen: match &cli.command {
+            Command::Serve { listen } => listen.clone(),
+            _ => None,
+        },
+        database_url: cli.database_url.clone(),
+    };
+    let result = Config::load(&overrides).and_then(|(config, warnings)| {
+        config.validate()?;
+        init_logging(
+            config.log_format,
+            matches!(cli.command, Command::Serve { .. }),
+        );
+        for warning in warnings {
+            tracing::warn!("{warning}");
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(run(cli.command, config))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => serve::run(config).await,
+        Command::Workspace(cmd) => workspace::run(cmd, &open_store(&config).await?).await,
+        Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<SharedStore> {
+    store::open(&config.database_url, &config.store_options()).await
+}
+
+/// Logs go to stderr; the server logs at info, other commands only warnings.
+fn init_logging(format: LogFormat, serving: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if serving { "info" } else { "warn" };
+    let filter =
+        EnvFilter::try_from_env("PURRLIST_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

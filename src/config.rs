@@ -1,0 +1,235 @@
+//! Settings, read once at start: defaults ← optional TOML file ← `PURRLIST_*` env ← flags.
+
+use crate::http::Limits;
+use crate::store::sqlite::{SqliteOptions, Synchronous};
+use crate::store::{StoreOptions, redact_url};
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Every setting of purrlist.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// SQLite durability.
+    pub sqlite_synchronous: Synchronous,
+    /// Body sizes and request time.
+    pub limits: Limits,
+    /// How long a looked-up API key is trusted before it is read again.
+    pub key_cache: Duration,
+    /// Log line format.
+    pub log_format: LogFormat,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("limits", &self.limits)
+            .field("key_cache", &self.key_cache)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".to_owned(),
+            database_url: "sqlite://purrlist.db".to_owned(),
+            sqlite_synchronous: Synchronous::Full,
+            limits: Limits::default(),
+            key_cache: Duration::from_secs(1),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// The configuration file: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    sqlite_synchronous: Option<Synchronous>,
+    max_body_bytes: Option<usize>,
+    max_bulk_body_bytes: Option<usize>,
+    request_timeout_seconds: Option<u64>,
+    key_cache_seconds: Option<u64>,
+    log_format: Option<LogFormat>,
+}
+
+/// Environment variables purrlist reads (besides `PURRLIST_LOG`, the log filter).
+pub const ENV_VARS: &[&str] = &[
+    "PURRLIST_CONFIG",
+    "PURRLIST_LISTEN",
+    "PURRLIST_DATABASE_URL",
+    "PURRLIST_SQLITE_SYNCHRONOUS",
+    "PURRLIST_MAX_BODY_BYTES",
+    "PURRLIST_MAX_BULK_BODY_BYTES",
+    "PURRLIST_REQUEST_TIMEOUT_SECONDS",
+    "PURRLIST_KEY_CACHE_SECONDS",
+    "PURRLIST_LOG_FORMAT",
+    "PURRLIST_LOG",
+];
+
+/// Flags that override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`.
+    pub config_file: Option<String>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--database`.
+    pub database_url: Option<String>,
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name} has a value that cannot be read: {v:?}")),
+        Err(_) => Ok(None),
+    }
+}
+
+fn parse_word<T: for<'de> Deserialize<'de>>(name: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(v) => {
+            let value = serde_json::Value::String(v.trim().to_ascii_lowercase());
+            serde_json::from_value(value)
+                .map(Some)
+                .with_context(|| format!("{name} has an unknown value {v:?}"))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+impl Config {
+    /// Reads the layers in order and returns the settings, plus warnings to log.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<(Config, Vec<String>)> {
+        let mut config = Config::default();
+        let file = overrides
+            .config_file
+            .clone()
+            .or_else(|| std::env::var("PURRLIST_CONFIG").ok());
+        if let Some(path) = file {
+            config.apply_file(Path::new(&path))?;
+        }
+        config.apply_env()?;
+        if let Some(listen) = &overrides.listen {
+            config.listen = listen.clone();
+        }
+        if let Some(url) = &overrides.database_url {
+            config.database_url = url.clone();
+        }
+        let warnings = std::env::vars()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("PURRLIST_") && !ENV_VARS.contains(&k.as_str()))
+            .map(|k| format!("unknown environment variable {k} is ignored"))
+            .collect();
+        Ok((config, warnings))
+    }
+
+    fn apply_file(&mut self, path: &Path) -> anyhow::Result<()> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let file: FileConfig = toml::from_str(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?;
+        self.set(file);
+        Ok(())
+    }
+
+    fn apply_env(&mut self) -> anyhow::Result<()> {
+        let env = FileConfig {
+            listen: std::env::var("PURRLIST_LISTEN").ok(),
+            database_url: std::env::var("PURRLIST_DATABASE_URL").ok(),
+            sqlite_synchronous: parse_word("PURRLIST_SQLITE_SYNCHRONOUS")?,
+            max_body_bytes: parse_env("PURRLIST_MAX_BODY_BYTES")?,
+            max_bulk_body_bytes: parse_env("PURRLIST_MAX_BULK_BODY_BYTES")?,
+            request_timeout_seconds: parse_env("PURRLIST_REQUEST_TIMEOUT_SECONDS")?,
+            key_cache_seconds: parse_env("PURRLIST_KEY_CACHE_SECONDS")?,
+            log_format: parse_word("PURRLIST_LOG_FORMAT")?,
+        };
+        self.set(env);
+        Ok(())
+    }
+
+    fn set(&mut self, layer: FileConfig) {
+        let FileConfig {
+            listen,
+            database_url,
+            sqlite_synchronous,
+            max_body_bytes,
+            max_bulk_body_bytes,
+            request_timeout_seconds,
+            key_cache_seconds,
+            log_format,
+        } = layer;
+        if let Some(v) = listen {
+            self.listen = v;
+        }
+        if let Some(v) = database_url {
+            self.database_url = v;
+        }
+        if let Some(v) = sqlite_synchronous {
+            self.sqlite_synchronous = v;
+        }
+        if let Some(v) = max_body_bytes {
+            self.limits.body_bytes = v;
+        }
+        if let Some(v) = max_bulk_body_bytes {
+            self.limits.bulk_body_bytes = v;
+        }
+        if let Some(v) = request_timeout_seconds {
+            self.limits.request_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = key_cache_seconds {
+            self.key_cache = Duration::from_secs(v);
+        }
+        if let Some(v) = log_format {
+            self.log_format = v;
+        }
+    }
+
+    /// Checks values that cannot work.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.limits.request_timeout.is_zero() {
+            bail!("request timeout must be at least 1 second");
+        }
+        if self.limits.body_bytes < 1024 || self.limits.bulk_body_bytes < 1024 {
+            bail!("body limits must be at least 1024 bytes");
+        }
+        Ok(())
+    }
+
+    /// Settings for opening the store.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            sqlite: SqliteOptions {
+                synchronous: self.sqlite_synchronous,
+                ..SqliteOptions::default()
+            },
+        }
+    }
+}

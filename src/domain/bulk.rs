@@ -1,0 +1,310 @@
+//! Create-or-update of many contacts at once, and the single-contact update, planned
+//! in memory over the contacts they touch. Stores fetch those contacts, call a plan
+//! function, and write its result in one transaction, so every backend applies the
+//! same rules: match by id then by normalised email, items in order, all or nothing.
+
+use super::contact::{Contact, ContactPatch};
+use super::custom_fields::CustomFieldsError;
+use super::ids::{ContactId, WorkspaceId};
+use super::patch_input::{EmailRule, FieldError, parse_contact_patch};
+use super::timestamp::Timestamp;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Fewest and most items in one bulk request.
+pub const MAX_BULK_ITEMS: usize = 1000;
+
+/// One validated item of a bulk request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkItem {
+    /// The contact to update, when the client named one.
+    pub id: Option<ContactId>,
+    /// An id that is not of the `con_` shape: the item fails as `contact_not_found`.
+    pub malformed_id: bool,
+    /// The fields to write.
+    pub patch: ContactPatch,
+}
+
+/// What became of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemStatus {
+    /// A new contact.
+    Created,
+    /// An existing contact (or one made earlier in the request) changed.
+    Updated,
+    /// The item matched a contact and changed nothing.
+    Unchanged,
+}
+
+impl ItemStatus {
+    /// `created`, `updated` or `unchanged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Created => "created",
+            ItemStatus::Updated => "updated",
+            ItemStatus::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The outcome of one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemResult {
+    /// Position in the request.
+    pub index: usize,
+    /// The contact it created or matched.
+    pub id: ContactId,
+    /// What happened.
+    pub status: ItemStatus,
+}
+
+/// Why one item of a bulk request cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    /// Position in the request.
+    pub index: usize,
+    /// The field at fault.
+    pub error: FieldError,
+}
+
+/// Everything a bulk request writes: final states only, each contact once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BulkPlan {
+    /// Contacts to insert.
+    pub creates: Vec<Contact>,
+    /// Existing contacts to overwrite: (as stored, as it must become).
+    pub updates: Vec<(Contact, Contact)>,
+    /// One entry per item, in order.
+    pub results: Vec<ItemResult>,
+}
+
+impl BulkPlan {
+    /// How many items had each status: (created, updated, unchanged).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count = |s| self.results.iter().filter(|r| r.status == s).count();
+        (
+            count(ItemStatus::Created),
+            count(ItemStatus::Updated),
+            count(ItemStatus::Unchanged),
+        )
+    }
+
+    /// True when the request changes nothing in storage.
+    pub fn is_noop(&self) -> bool {
+        self.creates.is_empty() && self.updates.is_empty()
+    }
+}
+
+/// Reads one bulk item: the PUT fields plus an optional `id`; `email` required without `id`.
+pub fn parse_bulk_item(item: &Value) -> Result<BulkItem, FieldError> {
+    let Value::Object(map) = item else {
+        return Err(FieldError::new(
+            "contacts",
+            "invalid_field",
+            "Each contact must be a JSON object.",
+        ));
+    };
+    let (id, malformed_id) = match map.get("id") {
+        None | Some(Value::Null) => (None, false),
+        Some(Value::String(s)) => match ContactId::parse(s) {
+            Some(id) => (Some(id), false),
+            None => (None, true),
+        },
+        Some(_) => {
+            return Err(FieldError::new(
+                "id",
+                "invalid_field",
+                "`id` must be a string.",
+            ));
+        }
+    };
+    let rule = if id.is_some() || malformed_id {
+        EmailRule::Optional
+    } else {
+        EmailRule::Required
+    };
+    Ok(BulkItem {
+        id,
+        malformed_id,
+        patch: parse_contact_patch(map, rule)?,
+    })
+}
+
+/// Why a single-contact update cannot be applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateError {
+    /// Another contact of the workspace already has the new email.
+    EmailTaken,
+    /// The merged custom_fields break a limit.
+    CustomFields(CustomFieldsError),
+}
+
+/// Plans `PUT /v1/contacts/{id}`: `email_holder` is the contact of the same workspace
+/// that holds the patch's normalised email, if any. `Ok(None)` when nothing changes.
+pub fn plan_update(
+    current: &Contact,
+    email_holder: Option<&ContactId>,
+    patch: &ContactPatch,
+    now: Timestamp,
+) -> Result<Option<Contact>, UpdateError> {
+    if email_holder.is_some_and(|holder| holder != &current.id) {
+        return Err(UpdateError::EmailTaken);
+    }
+    current
+        .merged(patch, now)
+        .map_err(UpdateError::CustomFields)
+}
+
+struct Working {
+    original: Option<Contact>,
+    current: Contact,
+}
+
+/// Plans a bulk request over `existing`: every contact of `workspace` whose id or
+/// normalised email appears in `items`. Items apply in order, as if sent one after
+/// another; any failing item fails the whole plan, with every failing item listed.
+pub fn plan_bulk(
+    workspace: &WorkspaceId,
+    existing: Vec<Contact>,
+    items: &[BulkItem],
+    now: Timestamp,
+) -> Result<BulkPlan, Vec<ItemError>> {
+    let mut contacts: Vec<Working> = Vec::with_capacity(existing.len() + items.len());
+    let mut by_id: HashMap<ContactId, usize> = HashMap::new();
+    let mut by_email: HashMap<String, usize> = HashMap::new();
+    for c in existing
+        .into_iter()
+        .filter(|c| &c.workspace_id == workspace)
+    {
+        by_id.insert(c.id.clone(), contacts.len());
+        by_email.insert(c.email.normalized().to_owned(), contacts.len());
+        contacts.push(Working {
+            original: Some(c.clone()),
+            current: c,
+        });
+    }
+
+    let mut results = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let fail = |error: FieldError| ItemError { index, error };
+        let target = match (&item.id, item.malformed_id) {
+            (Some(id), _) => match by_id.get(id) {
+                Some(&slot) => Some(slot),
+                None => {
+                    errors.push(fail(not_found()));
+                    continue;
+                }
+            },
+            (None, true) => {
+                errors.push(fail(not_found()));
+                continue;
+            }
+            (None, false) => item
+                .patch
+                .email
+                .as_ref()
+                .and_then(|e| by_email.get(e.normalized()).copied()),
+        };
+        let Some(slot) = target else {
+            let Some(email) = item.patch.email.clone() else {
+                errors.push(fail(FieldError::missing("email")));
+                continue;
+            };
+            match Contact::create(workspace.clone(), email, &item.patch, now) {
+                Ok(created) => {
+                    by_id.insert(created.id.clone(), contacts.len());
+                    by_email.insert(created.email.normalized().to_owned(), contacts.len());
+                    results.push(ItemResult {
+                        index,
+                        id: created.id.clone(),
+                        status: ItemStatus::Created,
+                    });
+                    contacts.push(Working {
+                        original: None,
+                        current: created,
+                    });
+                }
+                Err(e) => errors.push(fail(custom_fields_error(e))),
+            }
+            continue;
+        };
+        let holder = item
+            .patch
+            .email
+            .as_ref()
+            .and_then(|e| by_email.get(e.normalized()))
+            .map(|&s| &contacts[s].current.id);
+        let current = &contacts[slot].current;
+        match plan_update(current, holder, &item.patch, now) {
+            Ok(None) => results.push(ItemResult {
+                index,
+                id: current.id.clone(),
+                status: ItemStatus::Unchanged,
+            }),
+            Ok(Some(next)) => {
+                results.push(ItemResult {
+                    index,
+                    id: next.id.clone(),
+                    status: ItemStatus::Updated,
+                });
+                if next.email.normalized() != current.email.normalized() {
+                    by_email.remove(current.email.normalized());
+                    by_email.insert(next.email.normalized().to_owned(), slot);
+                }
+                contacts[slot].current = next;
+            }
+            Err(UpdateError::EmailTaken) => errors.push(fail(email_taken())),
+            Err(UpdateError::CustomFields(e)) => errors.push(fail(custom_fields_error(e))),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut plan = BulkPlan {
+        results,
+        ..BulkPlan::default()
+    };
+    for Working {
+        original,
+        mut current,
+    } in contacts
+    {
+        match original {
+            None => {
+                current.version = 1;
+                plan.creates.push(current);
+            }
+            Some(before) if !before.same_content(&current) => {
+                current.version = before.version + 1;
+                plan.updates.push((before, current));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(plan)
+}
+
+fn not_found() -> FieldError {
+    FieldError::new(
+        "id",
+        "contact_not_found",
+        "No contact with this id exists in this workspace.",
+    )
+}
+
+fn email_taken() -> FieldError {
+    FieldError::new(
+        "email",
+        "email_taken",
+        "Another contact in this workspace already has this email.",
+    )
+}
+
+fn custom_fields_error(e: CustomFieldsError) -> FieldError {
+    FieldError::new("custom_fields", "invalid_custom_fields", e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,14 @@
+//! Pure rules of purrlist: no I/O, no async, no HTTP or SQL.
+//!
+//! Types here are parsed, not checked: holding an [`email::EmailAddress`] or a
+//! [`contact::ContactPatch`] means the input was already validated.
+
+pub mod api_key;
+pub mod bulk;
+pub mod contact;
+pub mod custom_fields;
+pub mod email;
+pub mod ids;
+pub mod patch_input;
+pub mod timestamp;
+pub mod workspace;

@@ -1,0 +1,202 @@
+//! The Notocat contacts endpoints on one contact and on the list.
+
+use super::AppState;
+use super::auth::Caller;
+use super::body::JsonObject;
+use super::contact_json::{ContactBody, ContactList, ContactWrite, ContactsRemoved};
+use super::error::{ApiError, ErrorBody};
+use super::query::QueryParams;
+use crate::domain::email::normalize_for_search;
+use crate::domain::ids::ContactId;
+use crate::domain::patch_input::{EmailRule, parse_contact_patch};
+use crate::domain::timestamp::Timestamp;
+use crate::store::{ContactQuery, DeleteScope};
+use axum::Json;
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::StatusCode;
+
+/// Largest `limit`.
+pub const MAX_PAGE_SIZE: u64 = 1000;
+/// `limit` when not given.
+pub const DEFAULT_PAGE_SIZE: u64 = 100;
+/// Largest `page` (keeps `offset` far from overflow).
+pub const MAX_PAGE: u64 = 10_000_000;
+
+fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
+    ContactId::parse(raw).ok_or_else(ApiError::contact_not_found)
+}
+
+/// List and search the contacts of a workspace.
+#[utoipa::path(
+    get, path = "/v1/contacts", tag = "contacts",
+    params(
+        ("newsletter_id" = Option<String>, Query, description = "The workspace (`wks_…`); may be left out when the key grants exactly one."),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 10000000, description = "Page number, default 1."),
+        ("email" = Option<String>, Query, description = "Exact, case-insensitive match on the email."),
+        ("subscribed" = Option<bool>, Query, description = "Only subscribed (`true`) or unsubscribed (`false`) contacts."),
+    ),
+    responses(
+        (status = 200, description = "A page of contacts, `createdAt` then `id` ascending.", body = ContactList),
+        (status = 400, description = "A bad parameter, or `newsletter_id` missing with a key for several workspaces.", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
+        (status = 403, description = "The key may not use this workspace, or it does not exist.", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_contacts(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ContactList>, ApiError> {
+    let params = QueryParams::parse(raw.as_deref())?;
+    let limit = params.integer("limit", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
+    let page = params.integer("page", 1, MAX_PAGE, 1)?;
+    let subscribed = params.boolean("subscribed")?;
+    let workspace = caller
+        .workspace(&state, params.text("newsletter_id"))
+        .await?;
+    let email = params
+        .text("email")
+        .map(normalize_for_search)
+        .filter(|e| !e.is_empty());
+    let offset = (page - 1) * limit;
+    let query = ContactQuery {
+        workspace,
+        email,
+        subscribed,
+        limit: limit as u32,
+        offset,
+    };
+    let found = state.store.list_contacts(query).await?;
+    Ok(Json(ContactList {
+        data: found.contacts.into_iter().map(ContactBody::from).collect(),
+        total: found.total,
+        page,
+        offset,
+    }))
+}
+
+/// Delete contacts of a workspace in bulk: by default only unsubscribed ones;
+/// `subscribed=true` deletes every contact (Notocat's rule).
+#[utoipa::path(
+    delete, path = "/v1/contacts", tag = "contacts",
+    params(
+        ("newsletter_id" = Option<String>, Query, description = "The workspace; may be left out when the key grants exactly one."),
+        ("subscribed" = Option<bool>, Query, description = "`true` deletes every contact, subscribed ones included; otherwise only unsubscribed contacts are deleted."),
+    ),
+    responses(
+        (status = 200, description = "How many contacts were deleted.", body = ContactsRemoved),
+        (status = 400, description = "A bad parameter.", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
+        (status = 403, description = "Read-only key, or a workspace the key may not use.", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_contacts(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ContactsRemoved>, ApiError> {
+    caller.require_write()?;
+    let params = QueryParams::parse(raw.as_deref())?;
+    let scope = match params.boolean("subscribed")? {
+        Some(true) => DeleteScope::Everyone,
+        _ => DeleteScope::UnsubscribedOnly,
+    };
+    let workspace = caller
+        .workspace(&state, params.text("newsletter_id"))
+        .await?;
+    let removed = state.store.delete_contacts(workspace, scope).await?;
+    Ok(Json(ContactsRemoved {
+        contacts_removed: removed,
+    }))
+}
+
+/// Read one contact.
+#[utoipa::path(
+    get, path = "/v1/contacts/{id}", tag = "contacts",
+    params(("id" = String, Path, description = "The contact id (`con_…`).")),
+    responses(
+        (status = 200, description = "The contact.", body = ContactBody),
+        (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
+        (status = 404, description = "No such contact in a workspace the key may use.", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_contact(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<ContactBody>, ApiError> {
+    let id = contact_id(&id)?;
+    let contact = state
+        .store
+        .get_contact(&id, &caller.key.grant)
+        .await?
+        .ok_or_else(ApiError::contact_not_found)?;
+    Ok(Json(contact.into()))
+}
+
+/// Update one contact: given fields are set, left-out fields keep their value.
+#[utoipa::path(
+    put, path = "/v1/contacts/{id}", tag = "contacts",
+    params(("id" = String, Path, description = "The contact id (`con_…`).")),
+    request_body(content = ContactWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The whole contact after the write.", body = ContactBody),
+        (status = 400, description = "Missing `email`, or a bad value (the field is named).", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
+        (status = 403, description = "Read-only key.", body = ErrorBody),
+        (status = 404, description = "No such contact in a workspace the key may use.", body = ErrorBody),
+        (status = 409, description = "Another contact of the workspace has this email.", body = ErrorBody),
+        (status = 413, description = "Body over the limit.", body = ErrorBody),
+        (status = 415, description = "Body is not `application/json`.", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_contact(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<ContactBody>, ApiError> {
+    caller.require_write()?;
+    let id = contact_id(&id)?;
+    let patch = parse_contact_patch(&body, EmailRule::Required).map_err(ApiError::from_field)?;
+    let outcome = state
+        .store
+        .update_contact(id, caller.key.grant.clone(), patch, Timestamp::now())
+        .await?;
+    Ok(Json(outcome.contact.into()))
+}
+
+/// Delete one contact.
+#[utoipa::path(
+    delete, path = "/v1/contacts/{id}", tag = "contacts",
+    params(("id" = String, Path, description = "The contact id (`con_…`).")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
+        (status = 403, description = "Read-only key.", body = ErrorBody),
+        (status = 404, description = "No such contact in a workspace the key may use.", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_contact(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_write()?;
+    let id = contact_id(&id)?;
+    if state
+        .store
+        .delete_contact(id, caller.key.grant.clone())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::contact_not_found())
+    }
+}

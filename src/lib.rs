@@ -1,0 +1,10 @@
+//! purrlist: a self-hosted server for newsletter contacts that speaks the Notocat v1
+//! contacts API. One request travels `http → domain → store` and back.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;

@@ -1,0 +1,183 @@
+//! Contact reads and writes. Writes run on the writer thread inside its transaction;
+//! the rules themselves come from `domain::bulk`.
+
+use super::rows::{CONTACT_COLUMNS, contact_from_row, insert_contact, update_contact_row};
+use crate::domain::api_key::WorkspaceGrant;
+use crate::domain::bulk::{BulkItem, UpdateError, plan_bulk, plan_update};
+use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::timestamp::Timestamp;
+use crate::store::{
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, StoreError, UpdateOutcome,
+};
+use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
+
+pub fn get(conn: &Connection, id: &ContactId) -> Result<Option<Contact>, StoreError> {
+    let contact = conn
+        .prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"
+        ))?
+        .query_row([id.as_str()], contact_from_row)
+        .optional()?;
+    Ok(contact)
+}
+
+fn email_holder(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    email_norm: &str,
+) -> Result<Option<ContactId>, StoreError> {
+    let id = conn
+        .prepare_cached("SELECT id FROM contacts WHERE workspace_id = ?1 AND email_norm = ?2")?
+        .query_row(params![workspace.as_str(), email_norm], |r| r.get(0))
+        .optional()?;
+    Ok(id.map(ContactId::from_stored))
+}
+
+pub fn update(
+    conn: &Connection,
+    id: &ContactId,
+    grant: &WorkspaceGrant,
+    patch: &ContactPatch,
+    now: Timestamp,
+) -> Result<UpdateOutcome, StoreError> {
+    let current = get(conn, id)?
+        .filter(|c| grant.includes(&c.workspace_id))
+        .ok_or(StoreError::ContactNotFound)?;
+    let holder = match &patch.email {
+        Some(email) => email_holder(conn, &current.workspace_id, email.normalized())?,
+        None => None,
+    };
+    match plan_update(&current, holder.as_ref(), patch, now) {
+        Ok(Some(next)) => {
+            update_contact_row(conn, &next)?;
+            Ok(UpdateOutcome {
+                contact: next,
+                changed: true,
+            })
+        }
+        Ok(None) => Ok(UpdateOutcome {
+            contact: current,
+            changed: false,
+        }),
+        Err(UpdateError::EmailTaken) => Err(StoreError::EmailTaken),
+        Err(UpdateError::CustomFields(e)) => Err(StoreError::InvalidCustomFields(e)),
+    }
+}
+
+/// Every contact of `workspace` that an item names by id or by normalised email.
+fn touched_contacts(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    items: &[BulkItem],
+) -> Result<Vec<Contact>, StoreError> {
+    let ids: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.id.as_ref().map(ContactId::as_str))
+        .collect();
+    let emails: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.patch.email.as_ref().map(|e| e.normalized()))
+        .collect();
+    let to_json = |v: &Vec<&str>| serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned());
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = ?1 AND \
+         (id IN (SELECT value FROM json_each(?2)) OR email_norm IN (SELECT value FROM json_each(?3)))"
+    ))?;
+    let rows = stmt.query_map(
+        params![workspace.as_str(), to_json(&ids), to_json(&emails)],
+        contact_from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn upsert(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    items: &[BulkItem],
+    now: Timestamp,
+) -> Result<BulkOutcome, StoreError> {
+    let existing = touched_contacts(conn, workspace, items)?;
+    let plan = plan_bulk(workspace, existing, items, now).map_err(StoreError::BulkRejected)?;
+    // Emails may move between contacts (a swap); park the moving ones first so the
+    // unique index never sees two rows with one email midway.
+    let mut park =
+        conn.prepare_cached("UPDATE contacts SET email_norm = '\u{1}' || id WHERE id = ?1")?;
+    for (before, after) in &plan.updates {
+        if before.email.normalized() != after.email.normalized() {
+            park.execute([before.id.as_str()])?;
+        }
+    }
+    for (_, after) in &plan.updates {
+        update_contact_row(conn, after)?;
+    }
+    for created in &plan.creates {
+        insert_contact(conn, created)?;
+    }
+    Ok(BulkOutcome {
+        results: plan.results,
+    })
+}
+
+pub fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPage, StoreError> {
+    let workspace = query.workspace.as_str();
+    let mut filter = String::from("workspace_id = ?");
+    let mut args: Vec<&dyn ToSql> = vec![&workspace];
+    if let Some(email) = &query.email {
+        filter.push_str(" AND email_norm = ?");
+        args.push(email);
+    }
+    if let Some(subscribed) = &query.subscribed {
+        filter.push_str(" AND subscribed = ?");
+        args.push(subscribed);
+    }
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) FROM contacts WHERE {filter}"))?
+        .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let contacts = if offset >= total {
+        Vec::new()
+    } else {
+        let limit = i64::from(query.limit);
+        args.push(&limit);
+        args.push(&offset);
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY created_at, id LIMIT ? OFFSET ?"
+        ))?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), contact_from_row)?;
+        rows.collect::<Result<_, _>>()?
+    };
+    Ok(ContactPage {
+        contacts,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+pub fn delete_one(
+    conn: &Connection,
+    id: &ContactId,
+    grant: &WorkspaceGrant,
+) -> Result<bool, StoreError> {
+    let Some(contact) = get(conn, id)?.filter(|c| grant.includes(&c.workspace_id)) else {
+        return Ok(false);
+    };
+    let removed = conn
+        .prepare_cached("DELETE FROM contacts WHERE id = ?1")?
+        .execute([contact.id.as_str()])?;
+    Ok(removed == 1)
+}
+
+pub fn delete_many(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    scope: DeleteScope,
+) -> Result<u64, StoreError> {
+    let sql = match scope {
+        DeleteScope::UnsubscribedOnly => {
+            "DELETE FROM contacts WHERE workspace_id = ?1 AND subscribed = 0"
+        }
+        DeleteScope::Everyone => "DELETE FROM contacts WHERE workspace_id = ?1",
+    };
+    let removed = conn.prepare_cached(sql)?.execute([workspace.as_str()])?;
+    Ok(removed as u64)
+}

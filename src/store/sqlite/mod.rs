@@ -1,0 +1,244 @@
+//! The embedded default: one SQLite file in WAL mode, `synchronous=FULL` unless told
+//! otherwise, one writer thread with group commit and a pool of read connections.
+
+mod admin;
+mod contacts;
+mod readers;
+mod rows;
+mod schema;
+mod writer;
+
+use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
+use crate::domain::bulk::BulkItem;
+use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::ids::{ApiKeyId, ContactId, WorkspaceId};
+use crate::domain::timestamp::Timestamp;
+use crate::domain::workspace::Workspace;
+use crate::store::{
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, Store, StoreError, UpdateOutcome,
+};
+use async_trait::async_trait;
+use readers::Readers;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+use writer::Writer;
+
+/// How durable a commit is (SQLite's `synchronous` pragma in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// Every commit is fsynced: an acknowledged write survives power loss (the default).
+    #[default]
+    Full,
+    /// Commits survive a crash of purrlist, but the last ones may be lost on power loss.
+    Normal,
+}
+
+/// SQLite settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    /// Durability of each commit.
+    pub synchronous: Synchronous,
+    /// Read connections.
+    pub readers: usize,
+    /// How long to wait for a lock held by another process (a CLI command, say).
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous: Synchronous::Full,
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Readers,
+}
+
+fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
+    conn.busy_timeout(options.busy_timeout)?;
+    let sync = match options.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = -16000;"
+    ))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database file at `path`.
+    pub fn open(path: &Path, options: &SqliteOptions) -> anyhow::Result<SqliteStore> {
+        use anyhow::Context;
+        if path.as_os_str().is_empty() {
+            anyhow::bail!("the SQLite URL names no file (expected sqlite://PATH)");
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .context("cannot switch SQLite to WAL mode")?;
+        configure(&conn, options)?;
+        schema::migrate(&conn).context("cannot migrate the SQLite database")?;
+        let mut readers = Vec::with_capacity(options.readers.max(1));
+        for _ in 0..options.readers.max(1) {
+            let reader = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&reader, options)?;
+            readers.push(reader);
+        }
+        Ok(SqliteStore {
+            writer: Writer::start(conn)?,
+            readers: Readers::new(readers),
+        })
+    }
+}
+
+/// Maps a driver error to the store's own; busy and I/O trouble may pass, so they are 503s.
+pub(crate) fn map_sqlite_error(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable("the SQLite database is busy".to_owned())
+        }
+        Some(
+            ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly,
+        ) => StoreError::Unavailable(format!("SQLite cannot write: {e}")),
+        _ => StoreError::Internal(format!("SQLite: {e}")),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.readers
+            .read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn create_workspace(
+        &self,
+        name: String,
+        now: Timestamp,
+    ) -> Result<Workspace, StoreError> {
+        self.writer
+            .write(move |conn| admin::create_workspace(conn, name, now))
+            .await
+    }
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        self.readers.read(admin::list_workspaces).await
+    }
+
+    async fn workspace_exists(&self, id: &WorkspaceId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.readers
+            .read(move |conn| admin::workspace_exists(conn, &id))
+            .await
+    }
+
+    async fn create_api_key(&self, key: ApiKey, hash: KeyHash) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| admin::create_api_key(conn, &key, hash))
+            .await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.readers.read(admin::list_api_keys).await
+    }
+
+    async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |conn| admin::revoke_api_key(conn, &id, now))
+            .await
+    }
+
+    async fn find_api_key(&self, hash: KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        self.readers
+            .read(move |conn| admin::find_api_key(conn, hash))
+            .await
+    }
+
+    async fn get_contact(
+        &self,
+        id: &ContactId,
+        grant: &WorkspaceGrant,
+    ) -> Result<Option<Contact>, StoreError> {
+        let (id, grant) = (id.clone(), grant.clone());
+        let found = self
+            .readers
+            .read(move |conn| contacts::get(conn, &id))
+            .await?;
+        Ok(found.filter(|c| grant.includes(&c.workspace_id)))
+    }
+
+    async fn update_contact(
+        &self,
+        id: ContactId,
+        grant: WorkspaceGrant,
+        patch: ContactPatch,
+        now: Timestamp,
+    ) -> Result<UpdateOutcome, StoreError> {
+        self.writer
+            .write(move |conn| contacts::update(conn, &id, &grant, &patch, now))
+            .await
+    }
+
+    async fn upsert_contacts(
+        &self,
+        workspace: WorkspaceId,
+        items: Vec<BulkItem>,
+        now: Timestamp,
+    ) -> Result<BulkOutcome, StoreError> {
+        self.writer
+            .write(move |conn| contacts::upsert(conn, &workspace, &items, now))
+            .await
+    }
+
+    async fn list_contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError> {
+        self.readers
+            .read(move |conn| contacts::list(conn, &query))
+            .await
+    }
+
+    async fn delete_contact(
+        &self,
+        id: ContactId,
+        grant: WorkspaceGrant,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| contacts::delete_one(conn, &id, &grant))
+            .await
+    }
+
+    async fn delete_contacts(
+        &self,
+        workspace: WorkspaceId,
+        scope: DeleteScope,
+    ) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |conn| contacts::delete_many(conn, &workspace, scope))
+            .await
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        map_sqlite_error(e)
+    }
+}
