@@ -1,6 +1,7 @@
 //! The command line: `serve`, `workspace`, `key`. The output of each command is a
 //! contract scripts rely on (see README).
 
+mod backup;
 mod key;
 mod serve;
 mod workspace;
@@ -41,6 +42,12 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Write a consistent copy of a SQLite database, safe while the server runs.
+    Backup {
+        /// The new file to write.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -82,6 +89,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve { .. } => serve::run(config).await,
         Command::Workspace(cmd) => workspace::run(cmd, &open_store(&config).await?).await,
         Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
+        Command::Backup { to } => backup::run(&config.database_url, &to),
     }
 }
 
