@@ -36,7 +36,8 @@ fn assert_unauthorized(reply: &Reply) {
 }
 
 backend_test!(
-    fn missing_malformed_and_unknown_keys_are_401_with_www_authenticate(app) {
+    missing_malformed_and_unknown_keys_are_401_with_www_authenticate,
+    |app| async move {
         let c = app.new_contact(json!({"email": "a@example.com"})).await;
         let before = app.snapshot().await;
         let headers = [
@@ -67,46 +68,48 @@ backend_test!(
     }
 );
 
-backend_test!(
-    fn bearer_scheme_is_case_insensitive(app) {
-        let reply = send(
-            app.anonymous(Method::GET, &format!("/v1/contacts?newsletter_id={}", app.workspace))
-                .header("authorization", format!("bearer {}", app.api_key)),
+backend_test!(bearer_scheme_is_case_insensitive, |app| async move {
+    let reply = send(
+        app.anonymous(
+            Method::GET,
+            &format!("/v1/contacts?newsletter_id={}", app.workspace),
         )
-        .await;
-        reply.expect_status(200);
+        .header("authorization", format!("bearer {}", app.api_key)),
+    )
+    .await;
+    reply.expect_status(200);
+});
+
+backend_test!(authentication_comes_before_routing, |app| async move {
+    for (method, path) in [
+        (Method::GET, "/v1/nope"),
+        (Method::GET, "/v1"),
+        (Method::GET, "/v1/"),
+        (Method::POST, "/v1/contacts/con_AAAAAAAAAAAAAAAAAAAAA"),
+        (Method::PATCH, "/v1/contacts"),
+        (Method::GET, "/v1/events"),
+    ] {
+        assert_unauthorized(&send(app.anonymous(method, path)).await);
     }
-);
+});
+
+backend_test!(revoked_key_is_401_at_once, |app| async move {
+    let key = app.key(WorkspaceGrant::All, false).await;
+    let path = format!("/v1/contacts?newsletter_id={}", app.workspace);
+    send(app.req_as(&key.secret, Method::GET, &path))
+        .await
+        .expect_status(200);
+    app.revoke(&key).await;
+    assert_unauthorized(&send(app.req_as(&key.secret, Method::GET, &path)).await);
+    send(app.req(Method::GET, &path)).await.expect_status(200);
+});
 
 backend_test!(
-    fn authentication_comes_before_routing(app) {
-        for (method, path) in [
-            (Method::GET, "/v1/nope"),
-            (Method::GET, "/v1"),
-            (Method::GET, "/v1/"),
-            (Method::POST, "/v1/contacts/con_AAAAAAAAAAAAAAAAAAAAA"),
-            (Method::PATCH, "/v1/contacts"),
-            (Method::GET, "/v1/events"),
-        ] {
-            assert_unauthorized(&send(app.anonymous(method, path)).await);
-        }
-    }
-);
-
-backend_test!(
-    fn revoked_key_is_401_at_once(app) {
-        let key = app.key(WorkspaceGrant::All, false).await;
-        let path = format!("/v1/contacts?newsletter_id={}", app.workspace);
-        send(app.req_as(&key.secret, Method::GET, &path)).await.expect_status(200);
-        app.revoke(&key).await;
-        assert_unauthorized(&send(app.req_as(&key.secret, Method::GET, &path)).await);
-        send(app.req(Method::GET, &path)).await.expect_status(200);
-    }
-);
-
-backend_test!(
-    fn read_only_key_reads_but_every_write_is_403(app) {
-        let c = app.new_contact(json!({"email": "ro@example.com", "subscribed": false})).await;
+    read_only_key_reads_but_every_write_is_403,
+    |app| async move {
+        let c = app
+            .new_contact(json!({"email": "ro@example.com", "subscribed": false}))
+            .await;
         let reader = app.key(WorkspaceGrant::All, true).await;
         let before = app.snapshot().await;
         for (method, path, body) in every_route(&app.workspace, id_of(&c)) {
@@ -131,7 +134,8 @@ backend_test!(
 );
 
 backend_test!(
-    fn foreign_unknown_or_malformed_newsletter_id_is_403_with_one_message(app) {
+    foreign_unknown_or_malformed_newsletter_id_is_403_with_one_message,
+    |app| async move {
         let other = app.create_workspace().await;
         app.bulk(&json!({"newsletter_id": other, "contacts": [{"email": "b@example.com", "subscribed": false}]}))
             .await
@@ -139,7 +143,13 @@ backend_test!(
         let mine = app.key_for(&[&app.workspace]).await;
         let before = app.snapshot().await;
         let mut answers = Vec::new();
-        for target in [other.as_str(), "wks_AAAAAAAAAAAAAAAAAAAAA", "wks_bad", "con_AAAAAAAAAAAAAAAAAAAAA", "%00%FF"] {
+        for target in [
+            other.as_str(),
+            "wks_AAAAAAAAAAAAAAAAAAAAA",
+            "wks_bad",
+            "con_AAAAAAAAAAAAAAAAAAAAA",
+            "%00%FF",
+        ] {
             for (method, path, body) in every_route(target, "unused").into_iter().take(3) {
                 let mut request = app.req_as(&mine.secret, method, &path);
                 if let Some(b) = body {
@@ -151,13 +161,17 @@ backend_test!(
                 answers.push(reply.json);
             }
         }
-        assert!(answers.windows(2).all(|w| w[0] == w[1]), "one answer for every case");
+        assert!(
+            answers.windows(2).all(|w| w[0] == w[1]),
+            "one answer for every case"
+        );
         assert_eq!(app.snapshot().await, before);
     }
 );
 
 backend_test!(
-    fn full_access_key_gets_403_for_a_workspace_that_does_not_exist(app) {
+    full_access_key_gets_403_for_a_workspace_that_does_not_exist,
+    |app| async move {
         let reply = app.list("newsletter_id=wks_AAAAAAAAAAAAAAAAAAAAA").await;
         reply.expect_error(403, "forbidden");
         assert_eq!(reply.json["message"], json!(NO_ACCESS));
@@ -170,7 +184,8 @@ backend_test!(
 );
 
 backend_test!(
-    fn full_access_key_reaches_a_workspace_made_after_it(app) {
+    full_access_key_reaches_a_workspace_made_after_it,
+    |app| async move {
         let later = app.create_workspace().await;
         app.bulk(&json!({"newsletter_id": later, "contacts": [{"email": "l@example.com"}]}))
             .await
@@ -179,7 +194,8 @@ backend_test!(
 );
 
 backend_test!(
-    fn bulk_with_a_one_workspace_key_may_leave_out_newsletter_id(app) {
+    bulk_with_a_one_workspace_key_may_leave_out_newsletter_id,
+    |app| async move {
         let one = app.key_for(&[&app.workspace]).await;
         let reply = send(
             app.req_as(&one.secret, Method::POST, "/v1/contacts")
@@ -192,7 +208,8 @@ backend_test!(
 );
 
 backend_test!(
-    fn bulk_without_newsletter_id_on_a_multi_workspace_key_is_400(app) {
+    bulk_without_newsletter_id_on_a_multi_workspace_key_is_400,
+    |app| async move {
         let other = app.create_workspace().await;
         let two = app.key_for(&[&app.workspace, &other]).await;
         for key in [&app.api_key, &two.secret] {
@@ -209,13 +226,15 @@ backend_test!(
 );
 
 backend_test!(
-    fn a_key_for_two_workspaces_uses_both_but_no_third(app) {
+    a_key_for_two_workspaces_uses_both_but_no_third,
+    |app| async move {
         let second = app.create_workspace().await;
         let third = app.create_workspace().await;
         let two = app.key_for(&[&app.workspace, &second]).await;
         for (workspace, status) in [(&app.workspace, 200), (&second, 200), (&third, 403)] {
-            let reply = send(app.req_as(&two.secret, Method::POST, "/v1/contacts")
-                .json(&json!({"newsletter_id": workspace, "contacts": [{"email": "k@example.com"}]})))
+            let reply = send(app.req_as(&two.secret, Method::POST, "/v1/contacts").json(
+                &json!({"newsletter_id": workspace, "contacts": [{"email": "k@example.com"}]}),
+            ))
             .await;
             assert_eq!(reply.status, status, "{}", reply.text);
         }

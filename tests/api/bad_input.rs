@@ -164,7 +164,8 @@ fn table(workspace: &str, contact: &str) -> Vec<Case> {
 }
 
 backend_test!(
-    fn every_bad_input_gets_its_4xx_and_changes_nothing(app) {
+    every_bad_input_gets_its_4xx_and_changes_nothing,
+    |app| async move {
         let other = app.create_workspace().await;
         app.bulk(&json!({"newsletter_id": other, "contacts": [{"email": "theirs@example.com"}]}))
             .await
@@ -187,37 +188,87 @@ backend_test!(
                 case.name,
                 reply.text
             );
-            assert_eq!(app.snapshot().await, before, "{} changed the database", case.name);
+            assert_eq!(
+                app.snapshot().await,
+                before,
+                "{} changed the database",
+                case.name
+            );
         }
     }
 );
 
-backend_test!(
-    fn malformed_json_says_where_it_broke(app) {
-        let contact = app.new_contact(json!({"email": "w@example.com"})).await;
-        let reply = send(
-            app.req(Method::PUT, &format!("/v1/contacts/{}", id_of(&contact)))
-                .header("content-type", "application/json")
-                .body("{\n  \"email\": \"w@example.com\",\n  \"name\": nope\n}"),
-        )
-        .await;
-        reply.expect_error(400, "invalid_json");
-        let message = reply.json["message"].as_str().unwrap_or("");
-        assert!(message.contains("line 3"), "{message}");
-    }
-);
+backend_test!(malformed_json_says_where_it_broke, |app| async move {
+    let contact = app.new_contact(json!({"email": "w@example.com"})).await;
+    let reply = send(
+        app.req(Method::PUT, &format!("/v1/contacts/{}", id_of(&contact)))
+            .header("content-type", "application/json")
+            .body("{\n  \"email\": \"w@example.com\",\n  \"name\": nope\n}"),
+    )
+    .await;
+    reply.expect_error(400, "invalid_json");
+    let message = reply.json["message"].as_str().unwrap_or("");
+    assert!(message.contains("line 3"), "{message}");
+});
 
 backend_test!(
-    fn body_within_the_limit_is_accepted_with_a_charset_and_json_suffix(app) {
+    body_within_the_limit_is_accepted_with_a_charset_and_json_suffix,
+    |app| async move {
         let contact = app.new_contact(json!({"email": "ok@example.com"})).await;
-        for content_type in ["application/json; charset=utf-8", "application/merge-patch+json", "Application/JSON"] {
+        for content_type in [
+            "application/json; charset=utf-8",
+            "application/merge-patch+json",
+            "Application/JSON",
+        ] {
             let reply = send(
                 app.req(Method::PUT, &format!("/v1/contacts/{}", id_of(&contact)))
                     .header("content-type", content_type)
-                    .body(bytes(&json!({"email": "ok@example.com", "pad": "x".repeat(60 * 1024)}))),
+                    .body(bytes(
+                        &json!({"email": "ok@example.com", "pad": "x".repeat(60 * 1024)}),
+                    )),
             )
             .await;
             assert_eq!(reply.status, 200, "{content_type}: {}", reply.text);
         }
+    }
+);
+
+/// Sends raw HTTP/1.1 bytes and returns the whole answer (std I/O off the runtime thread).
+async fn raw_exchange(host: String, request: Vec<u8>) -> String {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&host).expect("connect");
+        // The server may answer and close before reading everything; that is fine.
+        let _ = stream.write_all(&request);
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .expect("raw exchange")
+}
+
+backend_test!(
+    chunked_body_over_the_limit_is_413_without_a_length,
+    |app| async move {
+        let contact = app.new_contact(json!({"email": "chunk@example.com"})).await;
+        let before = app.snapshot().await;
+        let host = app.address.trim_start_matches("http://").to_owned();
+        let chunk = format!(
+            "{{\"email\":\"chunk@example.com\",\"pad\":\"{}\"}}",
+            "x".repeat(70 * 1024)
+        );
+        let request = format!(
+            "PUT /v1/contacts/{} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+             {:x}\r\n{chunk}\r\n0\r\n\r\n",
+            id_of(&contact),
+            app.api_key,
+            chunk.len()
+        );
+        let answer = raw_exchange(host, request.into_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("payload_too_large"), "{answer}");
+        assert_eq!(app.snapshot().await, before);
     }
 );

@@ -84,7 +84,8 @@ pub fn assert_contact_shape(contact: &Value) {
 }
 
 backend_test!(
-    fn every_contact_answer_has_the_eleven_fields_in_order(app) {
+    every_contact_answer_has_the_eleven_fields_in_order,
+    |app| async move {
         let created = app.new_contact(json!({"email": "shape@example.com"})).await;
         let id = id_of(&created).to_owned();
         let get = app.get_contact(&id).await;
@@ -107,7 +108,8 @@ backend_test!(
 );
 
 backend_test!(
-    fn new_contact_has_defaults_and_empty_strings_never_null(app) {
+    new_contact_has_defaults_and_empty_strings_never_null,
+    |app| async move {
         let contact = app.new_contact(json!({"email": "new@example.com"})).await;
         assert_contact_shape(&contact);
         assert_eq!(contact["workspace_id"], json!(app.workspace));
@@ -121,9 +123,12 @@ backend_test!(
 );
 
 backend_test!(
-    fn names_are_independent_and_name_is_not_derived(app) {
+    names_are_independent_and_name_is_not_derived,
+    |app| async move {
         let contact = app
-            .new_contact(json!({"email": "n@example.com", "first_name": "Noto", "last_name": "Cat"}))
+            .new_contact(
+                json!({"email": "n@example.com", "first_name": "Noto", "last_name": "Cat"}),
+            )
             .await;
         assert_eq!(contact["name"], json!(""));
         assert_eq!(contact["first_name"], json!("Noto"));
@@ -131,24 +136,23 @@ backend_test!(
     }
 );
 
-backend_test!(
-    fn email_is_returned_trimmed_as_given(app) {
-        let contact = app
-            .new_contact(json!({"email": "  Noto.Cat@Example.COM\t"}))
-            .await;
-        assert_eq!(contact["email"], json!("Noto.Cat@Example.COM"));
-    }
-);
+backend_test!(email_is_returned_trimmed_as_given, |app| async move {
+    let contact = app
+        .new_contact(json!({"email": "  Noto.Cat@Example.COM\t"}))
+        .await;
+    assert_eq!(contact["email"], json!("Noto.Cat@Example.COM"));
+});
+
+backend_test!(internationalised_email_is_accepted, |app| async move {
+    let contact = app
+        .new_contact(json!({"email": "chat@exemple.français"}))
+        .await;
+    assert_eq!(contact["email"], json!("chat@exemple.français"));
+});
 
 backend_test!(
-    fn internationalised_email_is_accepted(app) {
-        let contact = app.new_contact(json!({"email": "chat@exemple.français"})).await;
-        assert_eq!(contact["email"], json!("chat@exemple.français"));
-    }
-);
-
-backend_test!(
-    fn ids_and_unsub_tokens_are_unique_per_contact(app) {
+    ids_and_unsub_tokens_are_unique_per_contact,
+    |app| async move {
         let contacts: Vec<Value> = (0..50)
             .map(|i| json!({"email": format!("u{i}@example.com")}))
             .collect();
@@ -163,7 +167,8 @@ backend_test!(
 );
 
 backend_test!(
-    fn custom_field_dates_and_values_are_returned_as_given(app) {
+    custom_field_dates_and_values_are_returned_as_given,
+    |app| async move {
         let fields = json!({
             "signup_date": "2024-05-01",
             "seen": "2024-05-01T10:00:00Z",
@@ -180,16 +185,14 @@ backend_test!(
     }
 );
 
-backend_test!(
-    fn contact_json_content_type_is_utf8_json(app) {
-        let contact = app.new_contact(json!({"email": "ct@example.com"})).await;
-        let reply = send(app.req(Method::GET, &format!("/v1/contacts/{}", id_of(&contact)))).await;
-        assert_eq!(
-            reply.header("content-type"),
-            Some("application/json; charset=utf-8")
-        );
-    }
-);
+backend_test!(contact_json_content_type_is_utf8_json, |app| async move {
+    let contact = app.new_contact(json!({"email": "ct@example.com"})).await;
+    let reply = send(app.req(Method::GET, &format!("/v1/contacts/{}", id_of(&contact)))).await;
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+});
 
 #[test]
 fn shape_checks_reject_what_they_should() {

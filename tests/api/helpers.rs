@@ -9,24 +9,24 @@ use purrlist::domain::api_key::WorkspaceGrant;
 use purrlist::domain::contact::Contact;
 use purrlist::domain::ids::{ApiKeyId, WorkspaceId};
 use purrlist::domain::timestamp::Timestamp;
-use purrlist::http::error::ERROR_CODES;
 use purrlist::store::{ContactQuery, SharedStore, StoreOptions};
-use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tempfile::TempDir;
 
+pub use crate::reply::{Reply, send};
+
 /// Writes a test once for every backend.
 ///
-/// `backend_test!(fn put_keeps_names(app) { ... })` becomes `mod put_keeps_names` with one
-/// `#[tokio::test] async fn <backend>()` per backend listed below, each binding `app` to a
-/// fresh [`TestApp`] on that backend. A backend that is not configured here (no database
+/// `backend_test!(put_keeps_names, |app| async move { ... });` becomes `mod put_keeps_names`
+/// with one `#[tokio::test] async fn <backend>()` per backend listed below, each binding `app`
+/// to a fresh [`TestApp`] on that backend (the closure form is only syntax, so rustfmt formats
+/// the body). A backend that is not configured here (no database
 /// URL in the environment) makes its test return early as skipped. Adding a backend = one
 /// `fn_name => Variant` line in the first arm.
 macro_rules! backend_test {
-    ($(#[$meta:meta])* fn $name:ident($app:ident) $body:block) => {
-        $(#[$meta])*
+    ($name:ident, |$app:ident| async move $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -91,54 +91,6 @@ pub struct TestKey {
     pub id: ApiKeyId,
     /// The bearer secret.
     pub secret: String,
-}
-
-/// An answer, read whole.
-#[derive(Debug)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// Response headers.
-    pub headers: HeaderMap,
-    /// The raw body.
-    pub text: String,
-    /// The body as JSON (`Null` when it is empty or not JSON).
-    pub json: Value,
-}
-
-impl Reply {
-    /// The error code of an error answer.
-    pub fn code(&self) -> &str {
-        self.json["code"].as_str().unwrap_or("<no code>")
-    }
-
-    /// A header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Panics with the body unless the status is `status`.
-    #[track_caller]
-    pub fn expect_status(&self, status: u16) -> &Reply {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.text
-        );
-        self
-    }
-
-    /// Panics unless this is an error with `status` and `code`.
-    #[track_caller]
-    pub fn expect_error(&self, status: u16, code: &str) -> &Reply {
-        assert_eq!(
-            (self.status, self.code()),
-            (status, code),
-            "body: {}",
-            self.text
-        );
-        self
-    }
 }
 
 impl TestApp {
@@ -338,46 +290,6 @@ pub fn grant_of(workspaces: &[&str]) -> WorkspaceGrant {
             .map(|w| WorkspaceId::parse(w).expect("workspace id"))
             .collect(),
     )
-}
-
-/// Sends a request and reads the answer, checking what holds for every answer:
-/// never a 5xx, an `x-request-id`, and every error in the envelope with a registered code.
-pub async fn send(request: RequestBuilder) -> Reply {
-    let response = request.send().await.expect("request reaches the server");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.expect("read body");
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let reply = Reply {
-        status,
-        headers,
-        text,
-        json,
-    };
-    assert!(status < 500, "server error: {status} {}", reply.text);
-    assert!(reply.header("x-request-id").is_some(), "no x-request-id");
-    if status >= 400 {
-        assert_error_envelope(&reply);
-    }
-    reply
-}
-
-/// An error body: a registered `code`, a non-empty `message`, JSON content type.
-#[track_caller]
-pub fn assert_error_envelope(reply: &Reply) {
-    let code = reply.json["code"].as_str();
-    assert!(
-        code.is_some_and(|c| ERROR_CODES.contains(&c)),
-        "unregistered or missing code: {}",
-        reply.text
-    );
-    let message = reply.json["message"].as_str().unwrap_or("");
-    assert!(!message.trim().is_empty(), "empty message: {}", reply.text);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/json; charset=utf-8"),
-        "error content type"
-    );
 }
 
 /// The id of a contact as the API shows it.

