@@ -110,3 +110,28 @@ backend_test!(
         assert_eq!(app.snapshot().await, before);
     }
 );
+
+backend_test!(
+    bulk_details_list_invalid_and_unappliable_items_together,
+    |app| async move {
+        let before = app.snapshot().await;
+        let reply = app
+            .bulk(&json!({"newsletter_id": app.workspace, "contacts": [
+                {"id": "con_AAAAAAAAAAAAAAAAAAAAA", "name": "unknown id"},
+                {"email": "bad"},
+                {"email": "fine@example.com"},
+                {"id": "con_bad"}
+            ]}))
+            .await;
+        reply.expect_error(400, "invalid_contacts");
+        assert_eq!(
+            details(&reply),
+            [
+                detail(0, "id", "contact_not_found"),
+                detail(1, "email", "invalid_email"),
+                detail(3, "id", "contact_not_found"),
+            ]
+        );
+        assert_eq!(app.snapshot().await, before);
+    }
+);
