@@ -126,6 +126,7 @@ fn table(workspace: &str, contact: &str) -> Vec<Case> {
         put_json("custom key with a slash", json!({"custom_fields": {"a/b": 1}}), 400, "invalid_custom_fields"),
         put_json("custom key empty", json!({"custom_fields": {"": 1}}), 400, "invalid_custom_fields"),
         put_json("custom key of 65 characters", json!({"custom_fields": {"k".repeat(65): 1}}), 400, "invalid_custom_fields"),
+        put_json("NUL in a custom value", json!({"custom_fields": {"a": "x\u{0}y"}}), 400, "invalid_custom_fields"),
         put_json("custom key with a newline", json!({"custom_fields": {"a\nb": 1}}), 400, "invalid_custom_fields"),
         put_json("custom_fields array of numbers", json!({"custom_fields": [1, 2]}), 400, "invalid_custom_fields"),
         put_json("custom_fields key/value with an object value", json!({"custom_fields": [{"key": "a", "value": {"x": 1}}]}), 400, "invalid_custom_fields"),

@@ -208,3 +208,44 @@ backend_test!(
         assert_eq!(mine[0]["name"], json!("Mine"));
     }
 );
+
+backend_test!(
+    bulk_may_move_an_email_away_and_reuse_it_in_the_same_request,
+    |app| async move {
+        let a = app
+            .new_contact(json!({"email": "moving@example.com"}))
+            .await;
+        let reply = app
+            .upsert(json!([
+                {"id": id_of(&a), "email": "moved@example.com"},
+                {"email": "MOVING@example.com", "name": "Newcomer"}
+            ]))
+            .await;
+        assert_eq!(
+            (reply["updated"].clone(), reply["created"].clone()),
+            (json!(1), json!(1))
+        );
+        let all = app.list_all().await;
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            app.get_contact(id_of(&a)).await.json["email"],
+            json!("moved@example.com")
+        );
+        let newcomer = all
+            .iter()
+            .find(|c| id_of(c) != id_of(&a))
+            .expect("new contact");
+        assert_eq!(newcomer["email"], json!("MOVING@example.com"));
+    }
+);
+
+backend_test!(bulk_body_up_to_8_mib_is_accepted, |app| async move {
+    let contacts: Vec<Value> = (0..1000)
+        .map(|i| json!({"email": format!("big{i}@example.com"), "pad": "x".repeat(8000)}))
+        .collect();
+    let reply = app
+        .bulk(&json!({"newsletter_id": app.workspace, "contacts": contacts}))
+        .await;
+    reply.expect_status(200);
+    assert_eq!(reply.json["created"], json!(1000));
+});

@@ -151,6 +151,26 @@ fn key_commands_fail_clearly_on_bad_input() {
     assert!(String::from_utf8_lossy(&unsupported.stderr).contains("unsupported database URL"));
 }
 
+#[test]
+fn workspace_create_refuses_an_empty_name() {
+    let cli = Cli::new();
+    let err = cli.fails(&["workspace", "create", "--name", "  "]);
+    assert!(err.contains("workspace name must be 1 to"), "{err}");
+    assert!(cli.ok(&["workspace", "list"]).is_empty());
+}
+
+#[test]
+fn serve_on_an_address_in_use_fails_with_a_clear_message() {
+    let cli = Cli::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = taken.local_addr().expect("address").to_string();
+    let err = cli.fails(&["serve", "--listen", &address]);
+    assert!(
+        err.contains(&format!("cannot listen on {address}")),
+        "{err}"
+    );
+}
+
 /// A running `purrlist serve`, its stdout lines arriving on a channel.
 struct Server {
     child: Child,
