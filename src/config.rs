@@ -35,6 +35,11 @@ pub struct Config {
     pub key_cache: Duration,
     /// Log line format.
     pub log_format: LogFormat,
+    /// The address people reach this server at, for unsubscribe links (`None`: derived
+    /// from `listen`).
+    pub public_url: Option<String>,
+    /// How long change-feed events are kept; zero keeps them forever (a consent record).
+    pub event_retention: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -46,6 +51,8 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("key_cache", &self.key_cache)
             .field("log_format", &self.log_format)
+            .field("public_url", &self.public_url)
+            .field("event_retention", &self.event_retention)
             .finish()
     }
 }
@@ -59,6 +66,8 @@ impl Default for Config {
             limits: Limits::default(),
             key_cache: Duration::from_secs(1),
             log_format: LogFormat::Text,
+            public_url: None,
+            event_retention: Duration::ZERO,
         }
     }
 }
@@ -75,6 +84,8 @@ struct FileConfig {
     request_timeout_seconds: Option<u64>,
     key_cache_seconds: Option<u64>,
     log_format: Option<LogFormat>,
+    public_url: Option<String>,
+    event_retention_days: Option<u64>,
 }
 
 /// Environment variables purrlist reads (besides `PURRLIST_LOG`, the log filter).
@@ -88,6 +99,8 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_REQUEST_TIMEOUT_SECONDS",
     "PURRLIST_KEY_CACHE_SECONDS",
     "PURRLIST_LOG_FORMAT",
+    "PURRLIST_PUBLIC_URL",
+    "PURRLIST_EVENT_RETENTION_DAYS",
     "PURRLIST_LOG",
 ];
 
@@ -170,6 +183,8 @@ impl Config {
             request_timeout_seconds: parse_env("PURRLIST_REQUEST_TIMEOUT_SECONDS")?,
             key_cache_seconds: parse_env("PURRLIST_KEY_CACHE_SECONDS")?,
             log_format: parse_word("PURRLIST_LOG_FORMAT")?,
+            public_url: std::env::var("PURRLIST_PUBLIC_URL").ok(),
+            event_retention_days: parse_env("PURRLIST_EVENT_RETENTION_DAYS")?,
         };
         self.set(env);
         Ok(())
@@ -185,6 +200,8 @@ impl Config {
             request_timeout_seconds,
             key_cache_seconds,
             log_format,
+            public_url,
+            event_retention_days,
         } = layer;
         if let Some(v) = listen {
             self.listen = v;
@@ -210,6 +227,13 @@ impl Config {
         if let Some(v) = log_format {
             self.log_format = v;
         }
+        if let Some(v) = public_url {
+            let v = v.trim().trim_end_matches('/').to_owned();
+            self.public_url = (!v.is_empty()).then_some(v);
+        }
+        if let Some(days) = event_retention_days {
+            self.event_retention = Duration::from_secs(days.saturating_mul(86_400));
+        }
     }
 
     /// Checks values that cannot work.
@@ -220,7 +244,23 @@ impl Config {
         if self.limits.body_bytes < 1024 || self.limits.bulk_body_bytes < 1024 {
             bail!("body limits must be at least 1024 bytes");
         }
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+                bail!("public_url must be an http:// or https:// URL, got {url:?}");
+            }
+        }
         Ok(())
+    }
+
+    /// The base of links people open (`public_url`, else `http://` + the bound address),
+    /// without a trailing slash; an unsubscribe link is this + `/u/{unsub_token}`.
+    pub fn public_base_url(&self, bound: std::net::SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
     }
 
     /// Settings for opening the store.

@@ -30,6 +30,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ready_ms = started.elapsed().as_millis() as u64,
         "purrlist is ready"
     );
+    println!(
+        "unsubscribe links: {}/u/<unsub_token>",
+        config.public_base_url(addr)
+    );
     println!("purrlist listening on http://{addr}");
     app.run_until(shutdown).await?;
     tracing::info!("stopped");

@@ -10,13 +10,15 @@ pub mod health;
 pub mod key_cache;
 pub mod middleware;
 pub mod openapi;
+pub mod pages;
 pub mod query;
+pub mod unsubscribe;
 
 use crate::domain::ids::WorkspaceId;
 use crate::store::SharedStore;
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use error::ApiError;
 use key_cache::KeyCache;
 use std::collections::HashSet;
@@ -111,6 +113,11 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::reference_page))
+        .route(
+            "/u/{token}",
+            get(unsubscribe::show).post(unsubscribe::unsubscribe),
+        )
+        .route("/u/{token}/resubscribe", post(unsubscribe::resubscribe))
         .route(
             "/v1/contacts",
             get(contacts::list_contacts)

@@ -9,7 +9,7 @@ use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::bulk::{BulkItem, ItemError, ItemResult};
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::custom_fields::CustomFieldsError;
-use crate::domain::ids::{ApiKeyId, ContactId, WorkspaceId};
+use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use async_trait::async_trait;
@@ -90,6 +90,15 @@ pub enum DeleteScope {
     Everyone,
 }
 
+/// A contact found by its unsubscribe token, with the name of its newsletter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnsubscribeTarget {
+    /// The contact.
+    pub contact: Contact,
+    /// The name of its workspace, shown on the page.
+    pub workspace_name: String,
+}
+
 /// Everything purrlist keeps. Every method is atomic: it applies whole or not at all.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -148,6 +157,20 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         scope: DeleteScope,
     ) -> Result<u64, StoreError>;
+
+    /// The contact whose unsubscribe link carries `token`, and its newsletter's name.
+    async fn find_by_unsub_token(
+        &self,
+        token: &UnsubToken,
+    ) -> Result<Option<UnsubscribeTarget>, StoreError>;
+    /// Sets `subscribed` of the contact with `token` (a no-op when it already is);
+    /// `None` when there is no such contact.
+    async fn set_subscribed_by_token(
+        &self,
+        token: UnsubToken,
+        subscribed: bool,
+        now: Timestamp,
+    ) -> Result<Option<UnsubscribeTarget>, StoreError>;
 }
 
 /// The store the server and the CLI share.

@@ -18,3 +18,4 @@ mod put_contact;
 mod put_email;
 mod reply;
 mod single_contact;
+mod unsubscribe;

@@ -6,16 +6,18 @@ mod contacts;
 mod readers;
 mod rows;
 mod schema;
+mod unsubscribe;
 mod writer;
 
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::bulk::BulkItem;
 use crate::domain::contact::{Contact, ContactPatch};
-use crate::domain::ids::{ApiKeyId, ContactId, WorkspaceId};
+use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, Store, StoreError, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, Store, StoreError, UnsubscribeTarget,
+    UpdateOutcome,
 };
 use async_trait::async_trait;
 use readers::Readers;
@@ -233,6 +235,27 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         self.writer
             .write(move |conn| contacts::delete_many(conn, &workspace, scope))
+            .await
+    }
+
+    async fn find_by_unsub_token(
+        &self,
+        token: &UnsubToken,
+    ) -> Result<Option<UnsubscribeTarget>, StoreError> {
+        let token = token.clone();
+        self.readers
+            .read(move |conn| unsubscribe::find(conn, &token))
+            .await
+    }
+
+    async fn set_subscribed_by_token(
+        &self,
+        token: UnsubToken,
+        subscribed: bool,
+        now: Timestamp,
+    ) -> Result<Option<UnsubscribeTarget>, StoreError> {
+        self.writer
+            .write(move |conn| unsubscribe::set_subscribed(conn, &token, subscribed, now))
             .await
     }
 }
