@@ -1,7 +1,9 @@
-//! The command line: `serve`, `workspace`, `key`. The output of each command is a
+//! The command line: `serve`, `workspace`, `key`, `migrate`, `copy`. The output of each command is a
 //! contract scripts rely on (see README).
 
+mod copy;
 mod key;
+mod migrate;
 mod serve;
 mod workspace;
 
@@ -41,6 +43,10 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Bring the database schema up to date (serve does it too).
+    Migrate,
+    /// Copy every workspace, key and contact from one database to another (e.g. SQLite to PostgreSQL).
+    Copy(copy::CopyArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -82,6 +88,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve { .. } => serve::run(config).await,
         Command::Workspace(cmd) => workspace::run(cmd, &open_store(&config).await?).await,
         Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
+        Command::Migrate => migrate::run(&config).await,
+        Command::Copy(args) => copy::run(args, &config).await,
     }
 }
 
