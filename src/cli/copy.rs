@@ -85,10 +85,8 @@ pub async fn run(args: CopyArgs, config: &Config) -> anyhow::Result<()> {
         .context("cannot copy workspaces and keys")?;
 
     let bar = ProgressBar::new(all_contacts).with_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} contacts ({per_sec}, {eta} left) {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} contacts ({per_sec}, {eta} left) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     for workspace in &workspaces {
         copy_contacts(&source, &target, workspace, &bar).await?;

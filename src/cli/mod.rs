@@ -1,6 +1,8 @@
-//! The command line: `serve`, `workspace`, `key`, `migrate`, `copy`. The output of each command is a
+//! The command line: `serve`, `workspace`, `key`, `backup`, `migrate`, `copy`. The output of
+//! each command is a
 //! contract scripts rely on (see README).
 
+mod backup;
 mod copy;
 mod key;
 mod migrate;
@@ -47,6 +49,12 @@ enum Command {
     Migrate,
     /// Copy every workspace, key and contact from one database to another (e.g. SQLite to PostgreSQL).
     Copy(copy::CopyArgs),
+    /// Write a consistent copy of a SQLite database, safe while the server runs.
+    Backup {
+        /// The new file to write.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -90,6 +98,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
         Command::Migrate => migrate::run(&config).await,
         Command::Copy(args) => copy::run(args, &config).await,
+        Command::Backup { to } => backup::run(&config.database_url, &to),
     }
 }
 

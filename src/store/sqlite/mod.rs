@@ -276,3 +276,29 @@ impl From<rusqlite::Error> for StoreError {
         map_sqlite_error(e)
     }
 }
+
+/// Writes a consistent, compact copy of the database at `from` into the new file `to`
+/// (`VACUUM INTO`, which reads one snapshot while the server keeps writing). Returns the
+/// number of contacts in the copy, read back from it.
+pub fn backup_to(from: &Path, to: &Path) -> anyhow::Result<u64> {
+    use anyhow::Context;
+    if !from.exists() {
+        anyhow::bail!("there is no database at {}", from.display());
+    }
+    let source = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("cannot open {}", from.display()))?;
+    source.busy_timeout(Duration::from_secs(30))?;
+    let target = to.to_str().context("the backup path must be valid UTF-8")?;
+    source
+        .execute("VACUUM INTO ?1", [target])
+        .context("the backup failed")?;
+    let copy = Connection::open_with_flags(to, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        anyhow::bail!(
+            "the backup at {} fails its integrity check: {check}",
+            to.display()
+        );
+    }
+    Ok(copy.query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get::<_, i64>(0))? as u64)
+}
