@@ -1,6 +1,5 @@
 //! The command line: `serve`, `workspace`, `key`, `backup`, `migrate`, `copy`. The output of
-//! each command is a
-//! contract scripts rely on (see README).
+//! each command is a contract scripts rely on (see README).
 
 mod backup;
 mod copy;
