@@ -30,6 +30,10 @@ async fn run_migrations(client: &mut tokio_postgres::Client) -> anyhow::Result<V
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
+    // Quiet the "already exists, skipping" notice every start after the first would log.
+    client
+        .batch_execute("SET client_min_messages TO warning")
+        .await?;
     client
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (\
