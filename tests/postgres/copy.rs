@@ -114,7 +114,7 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
     let keys_before = stdout(&run_cli(&["key", "list", "--database", &sqlite]));
     let workspaces_before = stdout(&run_cli(&["workspace", "list", "--database", &sqlite]));
 
-    let db = FreshDatabase::create(&admin).await;
+    let db = FreshDatabase::create(&admin);
     let copied = run_cli(&["copy", "--from", &sqlite, "--to", &db.url]);
     assert!(copied.status.success(), "copy failed: {}", stderr(&copied));
     assert!(
@@ -157,5 +157,5 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
     assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
     let resumed = run_cli(&["copy", "--from", &sqlite, "--to", &db.url, "--resume"]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_eq!(db.query_i64("SELECT count(*) FROM contacts").await, 2100);
+    assert_eq!(db.query_i64("SELECT count(*) FROM contacts"), 2100);
 }

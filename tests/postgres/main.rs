@@ -5,6 +5,7 @@
 //! without it each test says it was skipped and passes. Each test makes its own database.
 
 mod copy;
+mod fresh_database;
 mod migrate;
 mod multi_node;
 mod outage;

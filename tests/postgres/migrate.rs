@@ -7,7 +7,7 @@ async fn migrate_applies_the_schema_once_even_when_run_together() {
     let Some(admin) = test_url("migrate_applies_the_schema_once_even_when_run_together") else {
         return;
     };
-    let db = FreshDatabase::create(&admin).await;
+    let db = FreshDatabase::create(&admin);
     let runs: Vec<_> = (0..3)
         .map(|_| {
             let url = db.url.clone();
@@ -23,11 +23,8 @@ async fn migrate_applies_the_schema_once_even_when_run_together() {
         );
         assert!(String::from_utf8_lossy(&output.stdout).contains("up to date"));
     }
-    assert_eq!(
-        db.query_i64("SELECT count(*) FROM schema_migrations").await,
-        1
-    );
-    assert_eq!(db.query_i64("SELECT count(*) FROM workspaces").await, 0);
+    assert_eq!(db.query_i64("SELECT count(*) FROM schema_migrations"), 1);
+    assert_eq!(db.query_i64("SELECT count(*) FROM workspaces"), 0);
     // The CLI commands work on PostgreSQL once migrated.
     let output = run_cli(&[
         "workspace",

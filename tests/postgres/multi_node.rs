@@ -147,7 +147,7 @@ async fn three_nodes_share_one_database_without_duplicates_or_lost_writes() {
     else {
         return;
     };
-    let db = FreshDatabase::create(&admin).await;
+    let db = FreshDatabase::create(&admin);
     // All three start together on an empty database: exactly one makes the first workspace.
     let starts: Vec<_> = (0..3)
         .map(|_| {
@@ -161,8 +161,8 @@ async fn three_nodes_share_one_database_without_duplicates_or_lost_writes() {
         .collect();
     let made: Vec<(String, String)> = nodes.iter().filter_map(|n| n.first_start.clone()).collect();
     assert_eq!(made.len(), 1, "first start ran on {} nodes", made.len());
-    assert_eq!(db.query_i64("SELECT count(*) FROM workspaces").await, 1);
-    assert_eq!(db.query_i64("SELECT count(*) FROM api_keys").await, 1);
+    assert_eq!(db.query_i64("SELECT count(*) FROM workspaces"), 1);
+    assert_eq!(db.query_i64("SELECT count(*) FROM api_keys"), 1);
     let (workspace, key) = made[0].clone();
     let api = std::sync::Arc::new(Api {
         http: http(),

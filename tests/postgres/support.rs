@@ -1,98 +1,11 @@
-//! Fresh databases, spawned `purrlist serve` nodes and a private PostgreSQL cluster.
+//! Spawned `purrlist serve` nodes and a private PostgreSQL cluster.
+
+pub use crate::fresh_database::{FreshDatabase, skipped, test_url};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// The server URL of the PostgreSQL the tests may use, or `None` (and a notice) to skip.
-pub fn test_url(test: &str) -> Option<String> {
-    match std::env::var("PURRLIST_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
-        _ => {
-            skipped(test, "PURRLIST_TEST_POSTGRES_URL not set");
-            None
-        }
-    }
-}
-
-/// Says a test was skipped, on the real stderr so it shows even when output is captured.
-pub fn skipped(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
-}
-
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    format!("{}/{database}{query}", &base[..host_end])
-}
-
-async fn admin_execute(url: &str, sql: &str) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to the test PostgreSQL");
-    let driver = tokio::spawn(connection);
-    client.batch_execute(sql).await.expect(sql);
-    drop(client);
-    let _ = driver.await;
-}
-
-/// A database made for one test, dropped when it goes.
-pub struct FreshDatabase {
-    admin_url: String,
-    name: String,
-    /// The URL purrlist uses.
-    pub url: String,
-}
-
-impl FreshDatabase {
-    /// Creates `purrlist_test_<random>` on the server `admin_url` names.
-    pub async fn create(admin_url: &str) -> FreshDatabase {
-        let name = format!("purrlist_test_{:016x}", rand::random::<u64>());
-        admin_execute(admin_url, &format!("CREATE DATABASE {name}")).await;
-        FreshDatabase {
-            admin_url: admin_url.to_owned(),
-            url: with_database(admin_url, &name),
-            name,
-        }
-    }
-
-    /// Runs SQL in this database (for checks the API cannot make).
-    pub async fn query_i64(&self, sql: &str) -> i64 {
-        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
-            .await
-            .expect("connect to the test database");
-        let driver = tokio::spawn(connection);
-        let value: i64 = client.query_one(sql, &[]).await.expect(sql).get(0);
-        drop(client);
-        let _ = driver.await;
-        value
-    }
-}
-
-impl Drop for FreshDatabase {
-    fn drop(&mut self) {
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let url = self.admin_url.clone();
-        // Drop cannot await; a small runtime on its own thread does the cleanup.
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                rt.block_on(admin_execute(&url, &sql));
-            }
-        })
-        .join();
-    }
-}
 
 /// The built binary.
 pub fn purrlist() -> Command {
