@@ -3,6 +3,7 @@
 //! restarting gives `Unavailable` (503) quickly and the pool reconnects by itself.
 
 mod admin;
+mod bulk;
 mod contacts;
 mod errors;
 mod rows;
@@ -203,10 +204,8 @@ impl Store for PostgresStore {
         items: Vec<BulkItem>,
         now: Timestamp,
     ) -> Result<BulkOutcome, StoreError> {
-        self.timed(async {
-            contacts::upsert(&mut self.client().await?, &workspace, &items, now).await
-        })
-        .await
+        self.timed(async { bulk::upsert(&mut self.client().await?, &workspace, &items, now).await })
+            .await
     }
 
     async fn list_contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError> {
