@@ -12,6 +12,8 @@ mod cli;
 mod cli_serve;
 mod concurrency;
 mod contact_shape;
+#[path = "../postgres/fresh_database.rs"]
+mod fresh_database;
 mod list_contacts;
 mod protocol;
 mod put_contact;

@@ -16,8 +16,8 @@ use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, Store, StoreError, UnsubscribeTarget,
-    UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, ImportRows, Store, StoreError,
+    UnsubscribeTarget, UpdateOutcome,
 };
 use async_trait::async_trait;
 use readers::Readers;
@@ -153,6 +153,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn create_first_workspace(
+        &self,
+        workspace: Workspace,
+        key: ApiKey,
+        hash: KeyHash,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| admin::create_first_workspace(conn, &workspace, &key, hash))
+            .await
+    }
+
     async fn create_api_key(&self, key: ApiKey, hash: KeyHash) -> Result<(), StoreError> {
         self.writer
             .write(move |conn| admin::create_api_key(conn, &key, hash))
@@ -256,6 +267,28 @@ impl Store for SqliteStore {
     ) -> Result<Option<UnsubscribeTarget>, StoreError> {
         self.writer
             .write(move |conn| unsubscribe::set_subscribed(conn, &token, subscribed, now))
+            .await
+    }
+
+    async fn export_api_keys(&self) -> Result<Vec<(ApiKey, KeyHash)>, StoreError> {
+        self.readers.read(admin::export_api_keys).await
+    }
+
+    async fn export_contacts(
+        &self,
+        workspace: &WorkspaceId,
+        after: Option<(Timestamp, ContactId)>,
+        limit: u32,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let workspace = workspace.clone();
+        self.readers
+            .read(move |conn| contacts::export(conn, &workspace, after.as_ref(), limit))
+            .await
+    }
+
+    async fn import(&self, rows: ImportRows) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| admin::import(conn, &rows))
             .await
     }
 }
