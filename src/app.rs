@@ -11,6 +11,7 @@ use anyhow::Context;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// A server bound to its address, not yet serving.
@@ -18,6 +19,41 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     addr: SocketAddr,
+    store: SharedStore,
+    event_retention: Duration,
+}
+
+/// How often old events and idempotency keys are pruned while serving.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes events older than `retention` (zero keeps them) and idempotency keys past their
+/// 24 hours; returns (events, keys) removed.
+pub async fn prune_once(
+    store: &SharedStore,
+    retention: Duration,
+    now: Timestamp,
+) -> Result<(u64, u64), crate::store::StoreError> {
+    let events = if retention.is_zero() {
+        0
+    } else {
+        let cutoff = now.millis().saturating_sub(retention.as_millis() as i64);
+        store.prune_events(Timestamp::from_millis(cutoff)).await?
+    };
+    let cutoff = now.millis() - crate::domain::idempotency::KEY_LIFETIME_MS;
+    let keys = store
+        .prune_idempotency(Timestamp::from_millis(cutoff))
+        .await?;
+    Ok((events, keys))
+}
+
+async fn prune_logged(store: &SharedStore, retention: Duration) {
+    match prune_once(store, retention, Timestamp::now()).await {
+        Ok((events, keys)) if events + keys > 0 => {
+            tracing::info!(events, idempotency_keys = keys, "pruned")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "pruning failed; will retry"),
+    }
 }
 
 impl Application {
@@ -27,11 +63,15 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        let state = AppState::new(store, config.limits, config.key_cache);
+        // Prune once before serving, so a lowered retention applies from the first request.
+        prune_logged(&store, config.event_retention).await;
+        let state = AppState::new(store.clone(), config.limits, config.key_cache);
         Ok(Application {
             listener,
             router: router(state),
             addr,
+            store,
+            event_retention: config.event_retention,
         })
     }
 
@@ -45,9 +85,20 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let (store, retention) = (self.store, self.event_retention);
+        let housekeeping = tokio::spawn(async move {
+            let mut every = tokio::time::interval(PRUNE_EVERY);
+            every.tick().await; // the first tick is now; build() already pruned
+            loop {
+                every.tick().await;
+                prune_logged(&store, retention).await;
+            }
+        });
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        housekeeping.abort();
+        served
     }
 }
 

@@ -104,6 +104,23 @@ impl BulkPlan {
         )
     }
 
+    /// Every write of the plan as (before, after), in the order of the first item that
+    /// touched each contact (`before` is `None` for a created contact), for the change feed.
+    pub fn changes_in_item_order(&self) -> Vec<(Option<&Contact>, &Contact)> {
+        let mut changes: Vec<(Option<&Contact>, &Contact)> = self
+            .updates
+            .iter()
+            .map(|(before, after)| (Some(before), after))
+            .chain(self.creates.iter().map(|created| (None, created)))
+            .collect();
+        let mut first_item: HashMap<&ContactId, usize> = HashMap::new();
+        for result in &self.results {
+            first_item.entry(&result.id).or_insert(result.index);
+        }
+        changes.sort_by_key(|(_, after)| first_item.get(&after.id).copied().unwrap_or(usize::MAX));
+        changes
+    }
+
     /// True when the request changes nothing in storage.
     pub fn is_noop(&self) -> bool {
         self.creates.is_empty() && self.updates.is_empty()

@@ -8,6 +8,8 @@ pub mod bulk;
 pub mod contact;
 pub mod custom_fields;
 pub mod email;
+pub mod events;
+pub mod idempotency;
 pub mod ids;
 pub mod patch_input;
 pub mod timestamp;

@@ -3,6 +3,7 @@
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::api_key::{ApiKey, ApiKeySecret};
+use crate::domain::events::Actor;
 use crate::domain::ids::WorkspaceId;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -62,6 +63,11 @@ pub async fn authenticate(
 }
 
 impl Caller {
+    /// The actor the change feed records for this caller's writes.
+    pub fn actor(&self) -> Actor {
+        Actor::ApiKey(self.key.id.clone())
+    }
+
     /// 403 unless the key may write.
     pub fn require_write(&self) -> Result<(), ApiError> {
         if self.key.read_only {

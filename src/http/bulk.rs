@@ -84,6 +84,7 @@ fn parse_items(contacts: Option<&Value>) -> Result<Vec<BulkItem>, ApiError> {
 /// Create or update contacts in bulk.
 #[utoipa::path(
     post, path = "/v1/contacts", tag = "contacts",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     request_body(content = BulkRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Every item applied.", body = BulkResponse),
@@ -92,6 +93,8 @@ fn parse_items(contacts: Option<&Value>) -> Result<Vec<BulkItem>, ApiError> {
         (status = 403, description = "Read-only key, or a workspace the key may not use.", body = ErrorBody),
         (status = 413, description = "Body over the bulk limit.", body = ErrorBody),
         (status = 415, description = "Body is not `application/json`.", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_in_flight`: a request with this Idempotency-Key is still running.", body = ErrorBody),
+        (status = 422, description = "`idempotency_key_reused`: this Idempotency-Key was used for another request.", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -110,7 +113,7 @@ pub async fn upsert_contacts(
     let items = parse_items(body.get("contacts"))?;
     let outcome = state
         .store
-        .upsert_contacts(workspace, items, Timestamp::now())
+        .upsert_contacts(workspace, items, Timestamp::now(), caller.actor())
         .await?;
     let count = |s| outcome.results.iter().filter(|r| r.status == s).count();
     use crate::domain::bulk::ItemStatus::{Created, Unchanged, Updated};

@@ -3,6 +3,7 @@
 use super::AppState;
 use super::auth::Caller;
 use super::body::JsonObject;
+use super::conditional::{precondition, with_etag};
 use super::contact_json::{ContactBody, ContactList, ContactWrite, ContactsRemoved};
 use super::error::{ApiError, ErrorBody};
 use super::query::QueryParams;
@@ -13,7 +14,8 @@ use crate::domain::timestamp::Timestamp;
 use crate::store::{ContactQuery, DeleteScope};
 use axum::Json;
 use axum::extract::{Extension, Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 
 /// Largest `limit`.
 pub const MAX_PAGE_SIZE: u64 = 1000;
@@ -84,12 +86,15 @@ pub async fn list_contacts(
     params(
         ("newsletter_id" = Option<String>, Query, description = "The workspace; may be left out when the key grants exactly one."),
         ("subscribed" = Option<bool>, Query, description = "`true` deletes every contact, subscribed ones included; otherwise only unsubscribed contacts are deleted."),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`."),
     ),
     responses(
         (status = 200, description = "How many contacts were deleted.", body = ContactsRemoved),
         (status = 400, description = "A bad parameter.", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
         (status = 403, description = "Read-only key, or a workspace the key may not use.", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_in_flight`: a request with this Idempotency-Key is still running (PUT also: `email_taken`).", body = ErrorBody),
+        (status = 422, description = "`idempotency_key_reused`: this Idempotency-Key was used for another request.", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -107,7 +112,10 @@ pub async fn delete_contacts(
     let workspace = caller
         .workspace(&state, params.text("newsletter_id"))
         .await?;
-    let removed = state.store.delete_contacts(workspace, scope).await?;
+    let removed = state
+        .store
+        .delete_contacts(workspace, scope, Timestamp::now(), caller.actor())
+        .await?;
     Ok(Json(ContactsRemoved {
         contacts_removed: removed,
     }))
@@ -118,7 +126,8 @@ pub async fn delete_contacts(
     get, path = "/v1/contacts/{id}", tag = "contacts",
     params(("id" = String, Path, description = "The contact id (`con_…`).")),
     responses(
-        (status = 200, description = "The contact.", body = ContactBody),
+        (status = 200, description = "The contact.", body = ContactBody,
+            headers(("ETag" = String, description = "The contact's version, a strong ETag such as `\"3\"`; changes exactly when the contact does."))),
         (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
         (status = 404, description = "No such contact in a workspace the key may use.", body = ErrorBody),
     ),
@@ -128,30 +137,34 @@ pub async fn get_contact(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<ContactBody>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = contact_id(&id)?;
     let contact = state
         .store
         .get_contact(&id, &caller.key.grant)
         .await?
         .ok_or_else(ApiError::contact_not_found)?;
-    Ok(Json(contact.into()))
+    let version = contact.version;
+    Ok(with_etag(Json(ContactBody::from(contact)), version))
 }
 
 /// Update one contact: given fields are set, left-out fields keep their value.
 #[utoipa::path(
     put, path = "/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path, description = "The contact id (`con_…`).")),
+    params(("id" = String, Path, description = "The contact id (`con_…`)."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     request_body(content = ContactWrite, content_type = "application/json"),
     responses(
-        (status = 200, description = "The whole contact after the write.", body = ContactBody),
+        (status = 200, description = "The whole contact after the write.", body = ContactBody,
+            headers(("ETag" = String, description = "The contact's version after the write."))),
         (status = 400, description = "Missing `email`, or a bad value (the field is named).", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
         (status = 403, description = "Read-only key.", body = ErrorBody),
         (status = 404, description = "No such contact in a workspace the key may use.", body = ErrorBody),
-        (status = 409, description = "Another contact of the workspace has this email.", body = ErrorBody),
+        (status = 409, description = "`email_taken`: another contact of the workspace has this email; or `idempotency_key_in_flight`.", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the contact changed since the `If-Match` version.", body = ErrorBody),
         (status = 413, description = "Body over the limit.", body = ErrorBody),
         (status = 415, description = "Body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`idempotency_key_reused`: this Idempotency-Key was used for another request.", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -159,27 +172,41 @@ pub async fn put_contact(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     JsonObject(body): JsonObject,
-) -> Result<Json<ContactBody>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require_write()?;
     let id = contact_id(&id)?;
     let patch = parse_contact_patch(&body, EmailRule::Required).map_err(ApiError::from_field)?;
+    let precondition = precondition(&headers)?;
     let outcome = state
         .store
-        .update_contact(id, caller.key.grant.clone(), patch, Timestamp::now())
+        .update_contact(
+            id,
+            caller.key.grant.clone(),
+            patch,
+            Timestamp::now(),
+            caller.actor(),
+            precondition,
+        )
         .await?;
-    Ok(Json(outcome.contact.into()))
+    let version = outcome.contact.version;
+    Ok(with_etag(Json(ContactBody::from(outcome.contact)), version))
 }
 
 /// Delete one contact.
 #[utoipa::path(
     delete, path = "/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path, description = "The contact id (`con_…`).")),
+    params(("id" = String, Path, description = "The contact id (`con_…`)."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     responses(
         (status = 204, description = "Deleted."),
+        (status = 400, description = "`invalid_header`: a malformed `If-Match` or `Idempotency-Key`.", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
         (status = 403, description = "Read-only key.", body = ErrorBody),
         (status = 404, description = "No such contact in a workspace the key may use.", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the contact changed since the `If-Match` version.", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_in_flight`: a request with this Idempotency-Key is still running (PUT also: `email_taken`).", body = ErrorBody),
+        (status = 422, description = "`idempotency_key_reused`: this Idempotency-Key was used for another request.", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -187,12 +214,20 @@ pub async fn delete_contact(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     caller.require_write()?;
     let id = contact_id(&id)?;
+    let precondition = precondition(&headers)?;
     if state
         .store
-        .delete_contact(id, caller.key.grant.clone())
+        .delete_contact(
+            id,
+            caller.key.grant.clone(),
+            Timestamp::now(),
+            caller.actor(),
+            precondition,
+        )
         .await?
     {
         Ok(StatusCode::NO_CONTENT)

@@ -161,6 +161,11 @@ impl From<StoreError> for ApiError {
             )
             .with_field("custom_fields"),
             StoreError::BulkRejected(items) => bulk_rejected(items),
+            StoreError::PreconditionFailed => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "The contact changed since the version named in `If-Match`; read it again and retry.",
+            ),
             StoreError::UnknownWorkspace(_) => ApiError::no_access(),
             StoreError::Unavailable(cause) => {
                 let mut e = ApiError::new(
@@ -241,6 +246,10 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_parameter",
     "invalid_contacts",
     "email_taken",
+    "precondition_failed",
+    "invalid_header",
+    "idempotency_key_reused",
+    "idempotency_key_in_flight",
     "request_timeout",
     "database_unavailable",
     "internal_error",

@@ -3,10 +3,13 @@
 pub mod auth;
 pub mod body;
 pub mod bulk;
+pub mod conditional;
 pub mod contact_json;
 pub mod contacts;
 pub mod error;
+pub mod events;
 pub mod health;
+pub mod idempotency;
 pub mod key_cache;
 pub mod middleware;
 pub mod openapi;
@@ -124,6 +127,7 @@ pub fn router(state: AppState) -> Router {
                 .post(bulk::upsert_contacts)
                 .delete(contacts::delete_contacts),
         )
+        .route("/v1/events", get(events::list_events))
         .route(
             "/v1/contacts/{id}",
             get(contacts::get_contact)
@@ -132,6 +136,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotent,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -4,7 +4,8 @@
 use super::bulk::{BulkItemResult, BulkRequest, BulkResponse};
 use super::contact_json::{ContactBody, ContactList, ContactWrite, ContactsRemoved};
 use super::error::{ERROR_CODES, ErrorBody, ErrorDetail};
-use super::{bulk, contacts, health};
+use super::events::{ActorBody, EventBody, EventPage};
+use super::{bulk, contacts, events, health, unsubscribe};
 use axum::Json;
 use axum::response::Html;
 use std::sync::OnceLock;
@@ -43,16 +44,22 @@ impl Modify for BearerScheme {
         contacts::get_contact,
         contacts::put_contact,
         contacts::delete_contact,
+        events::list_events,
+        unsubscribe::show,
+        unsubscribe::unsubscribe,
+        unsubscribe::resubscribe,
         health::healthz,
         health::readyz,
     ),
     components(schemas(
         ContactBody, ContactWrite, ContactList, ContactsRemoved, BulkRequest, BulkResponse,
-        BulkItemResult, ErrorBody, ErrorDetail
+        BulkItemResult, ErrorBody, ErrorDetail, EventPage, EventBody, ActorBody
     )),
     modifiers(&BearerScheme),
     tags(
         (name = "contacts", description = "Notocat-compatible contacts endpoints, plus single-contact GET and DELETE."),
+        (name = "events", description = "The change feed of a workspace, which is also its consent record."),
+        (name = "unsubscribe", description = "The public unsubscribe link in every email: HTML pages, no API key (the token is the capability)."),
         (name = "operations", description = "Health and readiness."),
     )
 )]

@@ -110,6 +110,14 @@ fn unsubscribed_page(target: &UnsubscribeTarget, nested: bool, heading: &str) ->
 }
 
 /// `GET /u/{unsub_token}`: the page with the button; changes nothing.
+#[utoipa::path(
+    get, path = "/u/{unsub_token}", tag = "unsubscribe",
+    params(("unsub_token" = String, Path, description = "The contact's `unsub_token` (21 characters).")),
+    responses(
+        (status = 200, description = "An HTML page naming the newsletter with an Unsubscribe button (or Resubscribe, when already unsubscribed). Changes nothing: mail scanners follow links.", content_type = "text/html"),
+        (status = 404, description = "The same HTML page for every unknown or malformed token.", content_type = "text/html"),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -156,6 +164,15 @@ async fn read_form(req: Request, limit: usize) -> Result<(HeaderMap, Bytes), Res
 
 /// `POST /u/{unsub_token}`: unsubscribes; the confirmation page, or an empty 200 for
 /// a one-click (RFC 8058) POST from a mail client.
+#[utoipa::path(
+    post, path = "/u/{unsub_token}", tag = "unsubscribe",
+    params(("unsub_token" = String, Path, description = "The contact's `unsub_token` (21 characters).")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Empty (the page's button), or `List-Unsubscribe=One-Click` (RFC 8058, also as multipart/form-data)."),
+    responses(
+        (status = 200, description = "Unsubscribed: an HTML confirmation with a Resubscribe button, or an empty body for a one-click POST.", content_type = "text/html"),
+        (status = 404, description = "The same HTML page for every unknown or malformed token.", content_type = "text/html"),
+    )
+)]
 pub async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -190,6 +207,14 @@ pub async fn unsubscribe(
 }
 
 /// `POST /u/{unsub_token}/resubscribe`: subscribes again, for a click made by mistake.
+#[utoipa::path(
+    post, path = "/u/{unsub_token}/resubscribe", tag = "unsubscribe",
+    params(("unsub_token" = String, Path, description = "The contact's `unsub_token` (21 characters).")),
+    responses(
+        (status = 200, description = "Subscribed again: an HTML page with an Unsubscribe button.", content_type = "text/html"),
+        (status = 404, description = "The same HTML page for every unknown or malformed token.", content_type = "text/html"),
+    )
+)]
 pub async fn resubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,

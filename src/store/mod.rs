@@ -10,6 +10,8 @@ use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::bulk::{BulkItem, ItemError, ItemResult};
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::custom_fields::CustomFieldsError;
+use crate::domain::events::{Actor, StoredEvent};
+use crate::domain::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
@@ -31,6 +33,9 @@ pub enum StoreError {
     /// A bulk request had failing items; nothing was written.
     #[error("{} bulk item(s) failed", .0.len())]
     BulkRejected(Vec<ItemError>),
+    /// The contact changed since the version the client named (`If-Match`).
+    #[error("precondition failed")]
+    PreconditionFailed,
     /// A workspace named in the call does not exist.
     #[error("unknown workspace {0}")]
     UnknownWorkspace(String),
@@ -80,6 +85,41 @@ pub struct UpdateOutcome {
 pub struct BulkOutcome {
     /// One entry per item, in order.
     pub results: Vec<ItemResult>,
+}
+
+/// The condition of a single-contact write (`If-Match`), checked in its transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Precondition {
+    /// No condition.
+    #[default]
+    None,
+    /// `If-Match: *`: any existing contact.
+    Exists,
+    /// The contact's version must be one of these (an empty list never matches).
+    Versions(Vec<i64>),
+}
+
+impl Precondition {
+    /// Whether a contact at `version` meets the condition.
+    pub fn allows(&self, version: i64) -> bool {
+        match self {
+            Precondition::None | Precondition::Exists => true,
+            Precondition::Versions(list) => list.contains(&version),
+        }
+    }
+}
+
+/// A page of a workspace's change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    /// The workspace.
+    pub workspace: WorkspaceId,
+    /// Only events after this position (0: from the start).
+    pub after: i64,
+    /// Most events to return.
+    pub limit: u32,
+    /// Only the events of this contact (its consent history).
+    pub contact: Option<ContactId>,
 }
 
 /// Which contacts a bulk delete removes.
@@ -138,34 +178,45 @@ pub trait Store: Send + Sync + 'static {
         id: &ContactId,
         grant: &WorkspaceGrant,
     ) -> Result<Option<Contact>, StoreError>;
-    /// Merges `patch` into a contact in a workspace `grant` allows (`domain::bulk::plan_update`).
+    /// Merges `patch` into a contact in a workspace `grant` allows (`domain::bulk::plan_update`)
+    /// if it meets `precondition`, recording the change as `actor`'s.
     async fn update_contact(
         &self,
         id: ContactId,
         grant: WorkspaceGrant,
         patch: ContactPatch,
         now: Timestamp,
+        actor: Actor,
+        precondition: Precondition,
     ) -> Result<UpdateOutcome, StoreError>;
-    /// Creates or updates many contacts of one workspace, all or nothing (`domain::bulk::plan_bulk`).
+    /// Creates or updates many contacts of one workspace, all or nothing (`domain::bulk::plan_bulk`),
+    /// recording each change as `actor`'s.
     async fn upsert_contacts(
         &self,
         workspace: WorkspaceId,
         items: Vec<BulkItem>,
         now: Timestamp,
+        actor: Actor,
     ) -> Result<BulkOutcome, StoreError>;
     /// One page of contacts and the total that match.
     async fn list_contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError>;
-    /// Deletes one contact in a workspace `grant` allows; false when there is none.
+    /// Deletes one contact in a workspace `grant` allows if it meets `precondition`;
+    /// false when there is none.
     async fn delete_contact(
         &self,
         id: ContactId,
         grant: WorkspaceGrant,
+        now: Timestamp,
+        actor: Actor,
+        precondition: Precondition,
     ) -> Result<bool, StoreError>;
     /// Deletes contacts of a workspace in bulk; returns how many.
     async fn delete_contacts(
         &self,
         workspace: WorkspaceId,
         scope: DeleteScope,
+        now: Timestamp,
+        actor: Actor,
     ) -> Result<u64, StoreError>;
 
     /// The contact whose unsubscribe link carries `token`, and its newsletter's name.
@@ -173,14 +224,39 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token: &UnsubToken,
     ) -> Result<Option<UnsubscribeTarget>, StoreError>;
-    /// Sets `subscribed` of the contact with `token` (a no-op when it already is);
-    /// `None` when there is no such contact.
+    /// Sets `subscribed` of the contact with `token` (a no-op when it already is), recorded
+    /// as the unsubscribe link's change; `None` when there is no such contact.
     async fn set_subscribed_by_token(
         &self,
         token: UnsubToken,
         subscribed: bool,
         now: Timestamp,
     ) -> Result<Option<UnsubscribeTarget>, StoreError>;
+
+    /// Events of a workspace after a position, oldest first, at most `limit`.
+    async fn list_events(&self, query: EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Deletes events committed before `before`; returns how many.
+    async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError>;
+
+    /// Starts a request under (`api_key`, `key`) following `domain::idempotency::decide`;
+    /// on `Started` the key is marked running.
+    async fn begin_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        claim: IdempotencyClaim,
+    ) -> Result<IdempotencyBegin, StoreError>;
+    /// Keeps the answer of a started request, for replay.
+    async fn finish_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        response: StoredResponse,
+    ) -> Result<(), StoreError>;
+    /// Forgets a started request that kept no answer, so a retry runs again.
+    async fn release_idempotent(&self, api_key: ApiKeyId, key: String) -> Result<(), StoreError>;
+    /// Deletes keys first used before `before`; returns how many.
+    async fn prune_idempotency(&self, before: Timestamp) -> Result<u64, StoreError>;
 
     /// Every key with its hash, oldest first (for `purrlist copy`).
     async fn export_api_keys(&self) -> Result<Vec<(ApiKey, KeyHash)>, StoreError>;

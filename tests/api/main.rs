@@ -11,9 +11,13 @@ mod bulk_upsert;
 mod cli;
 mod cli_serve;
 mod concurrency;
+mod conditional;
 mod contact_shape;
+mod events;
+mod events_concurrency;
 #[path = "../postgres/fresh_database.rs"]
 mod fresh_database;
+mod idempotency;
 mod list_contacts;
 mod protocol;
 mod put_contact;

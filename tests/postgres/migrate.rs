@@ -23,7 +23,14 @@ async fn migrate_applies_the_schema_once_even_when_run_together() {
         );
         assert!(String::from_utf8_lossy(&output.stdout).contains("up to date"));
     }
-    assert_eq!(db.query_i64("SELECT count(*) FROM schema_migrations"), 1);
+    let migrations = std::fs::read_dir("migrations/postgres")
+        .expect("migrations folder")
+        .count() as i64;
+    assert_eq!(
+        db.query_i64("SELECT count(*) FROM schema_migrations"),
+        migrations,
+        "each migration applied exactly once"
+    );
     assert_eq!(db.query_i64("SELECT count(*) FROM workspaces"), 0);
     // The CLI commands work on PostgreSQL once migrated.
     let output = run_cli(&[

@@ -4,11 +4,13 @@
 //! clashing row; the batch then rolls back and is planned again, whole.
 
 use super::errors::{is_retryable, map_pg_error};
+use super::events::record_changes;
 use super::rows::{
     CONTACT_COLUMNS, OnConflict, contacts_from_rows, insert_contacts, update_contacts,
 };
 use crate::domain::bulk::{BulkItem, BulkPlan, plan_bulk};
 use crate::domain::contact::Contact;
+use crate::domain::events::Actor;
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{BulkOutcome, StoreError};
@@ -74,9 +76,10 @@ pub async fn upsert(
     workspace: &WorkspaceId,
     items: &[BulkItem],
     now: Timestamp,
+    actor: &Actor,
 ) -> Result<BulkOutcome, StoreError> {
     for _ in 0..BULK_ATTEMPTS {
-        match try_upsert(client, workspace, items, now).await {
+        match try_upsert(client, workspace, items, now, actor).await {
             Ok(plan) => {
                 return Ok(BulkOutcome {
                     results: plan.results,
@@ -96,6 +99,7 @@ async fn try_upsert(
     workspace: &WorkspaceId,
     items: &[BulkItem],
     now: Timestamp,
+    actor: &Actor,
 ) -> Result<BulkPlan, TryError> {
     let tx = client.transaction().await?;
     let existing = lock_touched_contacts(&tx, workspace, items).await?;
@@ -129,6 +133,12 @@ async fn try_upsert(
         // Another node created one of these emails after we looked: plan again.
         return Err(TryError::LostRace);
     }
+    let changes: Vec<(Option<&Contact>, Option<&Contact>)> = plan
+        .changes_in_item_order()
+        .into_iter()
+        .map(|(before, after)| (before, Some(after)))
+        .collect();
+    record_changes(&tx, &changes, actor, now).await?;
     tx.commit().await?;
     Ok(plan)
 }

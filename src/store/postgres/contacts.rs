@@ -1,14 +1,18 @@
 //! Contact reads, the single-contact update and deletes. The update locks its row
 //! (`FOR UPDATE`) and takes its rule from `domain::bulk::plan_update`.
 
+use super::events::{deleted_in_list_order, record_changes, returning_contact};
 use super::rows::{CONTACT_COLUMNS, contact_from_row, contacts_from_rows, update_contacts};
 use crate::domain::api_key::WorkspaceGrant;
 use crate::domain::bulk::{UpdateError, plan_update};
 use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::events::Actor;
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
-use crate::store::{ContactPage, ContactQuery, DeleteScope, StoreError, UpdateOutcome};
-use deadpool_postgres::{Client, GenericClient};
+use crate::store::{
+    ContactPage, ContactQuery, DeleteScope, Precondition, StoreError, UpdateOutcome,
+};
+use deadpool_postgres::{Client, GenericClient, Transaction};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::types::ToSql;
 
@@ -24,26 +28,42 @@ pub async fn get(client: &Client, id: &ContactId) -> Result<Option<Contact>, Sto
     }
 }
 
-pub async fn update(
-    client: &mut Client,
-    id: &ContactId,
-    grant: &WorkspaceGrant,
-    patch: &ContactPatch,
-    now: Timestamp,
-) -> Result<UpdateOutcome, StoreError> {
-    let tx = client.transaction().await?;
+/// What a single-contact write is about: the contact, who may touch it, on what condition.
+pub struct Target<'a> {
+    pub id: &'a ContactId,
+    pub grant: &'a WorkspaceGrant,
+    pub precondition: &'a Precondition,
+}
+
+/// The contact a write is about, locked, if the caller may touch it and it meets the condition.
+async fn lock_target(tx: &Transaction<'_>, target: &Target<'_>) -> Result<Contact, StoreError> {
     let statement = tx
         .prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE"
         ))
         .await?;
-    let current = match tx.query_opt(&statement, &[&id.as_str()]).await? {
+    let current = match tx.query_opt(&statement, &[&target.id.as_str()]).await? {
         Some(row) => contact_from_row(&row)?,
         None => return Err(StoreError::ContactNotFound),
     };
-    if !grant.includes(&current.workspace_id) {
+    if !target.grant.includes(&current.workspace_id) {
         return Err(StoreError::ContactNotFound);
     }
+    if !target.precondition.allows(current.version) {
+        return Err(StoreError::PreconditionFailed);
+    }
+    Ok(current)
+}
+
+pub async fn update(
+    client: &mut Client,
+    target: &Target<'_>,
+    patch: &ContactPatch,
+    now: Timestamp,
+    actor: &Actor,
+) -> Result<UpdateOutcome, StoreError> {
+    let tx = client.transaction().await?;
+    let current = lock_target(&tx, target).await?;
     let holder = match &patch.email {
         Some(email) => {
             let statement = tx
@@ -65,6 +85,7 @@ pub async fn update(
         Ok(Some(next)) => {
             // A clash with an email another node just took maps to EmailTaken.
             update_contacts(&tx, &[&next]).await?;
+            record_changes(&tx, &[(Some(&current), Some(&next))], actor, now).await?;
             tx.commit().await?;
             Ok(UpdateOutcome {
                 contact: next,
@@ -135,45 +156,52 @@ pub async fn list(client: &mut Client, query: &ContactQuery) -> Result<ContactPa
 }
 
 pub async fn delete_one(
-    client: &Client,
-    id: &ContactId,
-    grant: &WorkspaceGrant,
+    client: &mut Client,
+    target: &Target<'_>,
+    now: Timestamp,
+    actor: &Actor,
 ) -> Result<bool, StoreError> {
-    let removed = match grant {
-        WorkspaceGrant::All => {
-            let statement = client
-                .prepare_cached("DELETE FROM contacts WHERE id = $1")
-                .await?;
-            client.execute(&statement, &[&id.as_str()]).await?
-        }
-        WorkspaceGrant::Listed(list) => {
-            let workspaces: Vec<&str> = list.iter().map(WorkspaceId::as_str).collect();
-            let statement = client
-                .prepare_cached(
-                    "DELETE FROM contacts WHERE id = $1 AND workspace_id = ANY($2::text[])",
-                )
-                .await?;
-            client
-                .execute(&statement, &[&id.as_str(), &workspaces])
-                .await?
-        }
+    let tx = client.transaction().await?;
+    let contact = match lock_target(&tx, target).await {
+        Ok(contact) => contact,
+        Err(StoreError::ContactNotFound) => return Ok(false),
+        Err(e) => return Err(e),
     };
+    let statement = tx
+        .prepare_cached("DELETE FROM contacts WHERE id = $1")
+        .await?;
+    let removed = tx.execute(&statement, &[&contact.id.as_str()]).await?;
+    record_changes(&tx, &[(Some(&contact), None)], actor, now).await?;
+    tx.commit().await?;
     Ok(removed == 1)
 }
 
+/// Deletes in one statement and records a `deleted` event per contact, in list order.
 pub async fn delete_many(
-    client: &Client,
+    client: &mut Client,
     workspace: &WorkspaceId,
     scope: DeleteScope,
+    now: Timestamp,
+    actor: &Actor,
 ) -> Result<u64, StoreError> {
-    let sql = match scope {
-        DeleteScope::UnsubscribedOnly => {
-            "DELETE FROM contacts WHERE workspace_id = $1 AND NOT subscribed"
-        }
-        DeleteScope::Everyone => "DELETE FROM contacts WHERE workspace_id = $1",
+    let filter = match scope {
+        DeleteScope::UnsubscribedOnly => "workspace_id = $1 AND NOT subscribed",
+        DeleteScope::Everyone => "workspace_id = $1",
     };
-    let statement = client.prepare_cached(sql).await?;
-    Ok(client.execute(&statement, &[&workspace.as_str()]).await?)
+    let tx = client.transaction().await?;
+    let statement = tx
+        .prepare_cached(&format!(
+            "DELETE FROM contacts WHERE {filter} {}",
+            returning_contact()
+        ))
+        .await?;
+    let rows = tx.query(&statement, &[&workspace.as_str()]).await?;
+    let removed = deleted_in_list_order(&rows)?;
+    let changes: Vec<(Option<&Contact>, Option<&Contact>)> =
+        removed.iter().map(|c| (Some(c), None)).collect();
+    record_changes(&tx, &changes, actor, now).await?;
+    tx.commit().await?;
+    Ok(removed.len() as u64)
 }
 
 /// Up to `limit` contacts of a workspace after `after`, in (createdAt, id) order.

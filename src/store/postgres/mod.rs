@@ -6,6 +6,8 @@ mod admin;
 mod bulk;
 mod contacts;
 mod errors;
+mod events;
+mod idempotency;
 mod rows;
 mod schema;
 mod unsubscribe;
@@ -13,12 +15,14 @@ mod unsubscribe;
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::bulk::BulkItem;
 use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::events::{Actor, StoredEvent};
+use crate::domain::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, ImportRows, Store, StoreError,
-    UnsubscribeTarget, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, EventQuery, ImportRows, Precondition,
+    Store, StoreError, UnsubscribeTarget, UpdateOutcome,
 };
 use anyhow::Context;
 use async_trait::async_trait;
@@ -192,9 +196,16 @@ impl Store for PostgresStore {
         grant: WorkspaceGrant,
         patch: ContactPatch,
         now: Timestamp,
+        actor: Actor,
+        precondition: Precondition,
     ) -> Result<UpdateOutcome, StoreError> {
+        let target = contacts::Target {
+            id: &id,
+            grant: &grant,
+            precondition: &precondition,
+        };
         self.timed(async {
-            contacts::update(&mut self.client().await?, &id, &grant, &patch, now).await
+            contacts::update(&mut self.client().await?, &target, &patch, now, &actor).await
         })
         .await
     }
@@ -204,9 +215,12 @@ impl Store for PostgresStore {
         workspace: WorkspaceId,
         items: Vec<BulkItem>,
         now: Timestamp,
+        actor: Actor,
     ) -> Result<BulkOutcome, StoreError> {
-        self.timed(async { bulk::upsert(&mut self.client().await?, &workspace, &items, now).await })
-            .await
+        self.timed(async {
+            bulk::upsert(&mut self.client().await?, &workspace, &items, now, &actor).await
+        })
+        .await
     }
 
     async fn list_contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError> {
@@ -218,17 +232,75 @@ impl Store for PostgresStore {
         &self,
         id: ContactId,
         grant: WorkspaceGrant,
+        now: Timestamp,
+        actor: Actor,
+        precondition: Precondition,
     ) -> Result<bool, StoreError> {
-        self.timed(async { contacts::delete_one(&self.client().await?, &id, &grant).await })
-            .await
+        let target = contacts::Target {
+            id: &id,
+            grant: &grant,
+            precondition: &precondition,
+        };
+        self.timed(async {
+            contacts::delete_one(&mut self.client().await?, &target, now, &actor).await
+        })
+        .await
     }
 
     async fn delete_contacts(
         &self,
         workspace: WorkspaceId,
         scope: DeleteScope,
+        now: Timestamp,
+        actor: Actor,
     ) -> Result<u64, StoreError> {
-        self.timed(async { contacts::delete_many(&self.client().await?, &workspace, scope).await })
+        self.timed(async {
+            contacts::delete_many(&mut self.client().await?, &workspace, scope, now, &actor).await
+        })
+        .await
+    }
+
+    async fn list_events(&self, query: EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        self.timed(async { events::list(&self.client().await?, &query).await })
+            .await
+    }
+
+    async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.timed(async { events::prune(&self.client().await?, before).await })
+            .await
+    }
+
+    async fn begin_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        claim: IdempotencyClaim,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        self.timed(async {
+            idempotency::begin(&mut self.client().await?, &api_key, &key, &claim).await
+        })
+        .await
+    }
+
+    async fn finish_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        self.timed(async {
+            idempotency::finish(&self.client().await?, &api_key, &key, &response).await
+        })
+        .await
+    }
+
+    async fn release_idempotent(&self, api_key: ApiKeyId, key: String) -> Result<(), StoreError> {
+        self.timed(async { idempotency::release(&self.client().await?, &api_key, &key).await })
+            .await
+    }
+
+    async fn prune_idempotency(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.timed(async { idempotency::prune(&self.client().await?, before).await })
             .await
     }
 

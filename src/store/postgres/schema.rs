@@ -4,10 +4,16 @@
 use anyhow::Context;
 use tokio_postgres::NoTls;
 
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_events_idempotency.sql"),
+    ),
+];
 
 /// The advisory lock key migrations hold ("purrlist" in ASCII, folded to 63 bits).
 const MIGRATION_LOCK: i64 = 0x7075_726c_6973_7401;

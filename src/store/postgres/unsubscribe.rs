@@ -1,7 +1,9 @@
 //! The unsubscribe link: a contact found by its token, and its subscription set by it.
 
+use super::events::record_changes;
 use super::rows::{CONTACT_COLUMNS, contact_from_row, update_contacts};
 use crate::domain::contact::ContactPatch;
+use crate::domain::events::Actor;
 use crate::domain::ids::UnsubToken;
 use crate::domain::timestamp::Timestamp;
 use crate::store::{StoreError, UnsubscribeTarget};
@@ -64,6 +66,13 @@ pub async fn set_subscribed(
         return Ok(Some(target));
     };
     update_contacts(&tx, &[&next]).await?;
+    record_changes(
+        &tx,
+        &[(Some(&target.contact), Some(&next))],
+        &Actor::UnsubscribeLink,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(UnsubscribeTarget {
         contact: next,

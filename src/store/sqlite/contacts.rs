@@ -1,14 +1,16 @@
 //! Contact reads and writes. Writes run on the writer thread inside its transaction;
 //! the rules themselves come from `domain::bulk`.
 
+use super::events::record_change;
 use super::rows::{CONTACT_COLUMNS, contact_from_row, insert_contact, update_contact_row};
 use crate::domain::api_key::WorkspaceGrant;
 use crate::domain::bulk::{BulkItem, UpdateError, plan_bulk, plan_update};
 use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::events::Actor;
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, StoreError, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, Precondition, StoreError, UpdateOutcome,
 };
 use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 
@@ -34,16 +36,31 @@ fn email_holder(
     Ok(id.map(ContactId::from_stored))
 }
 
+/// What a single-contact write is about: the contact, who may touch it, on what condition.
+pub struct Target<'a> {
+    pub id: &'a ContactId,
+    pub grant: &'a WorkspaceGrant,
+    pub precondition: &'a Precondition,
+}
+
+fn current(conn: &Connection, target: &Target<'_>) -> Result<Contact, StoreError> {
+    let current = get(conn, target.id)?
+        .filter(|c| target.grant.includes(&c.workspace_id))
+        .ok_or(StoreError::ContactNotFound)?;
+    if !target.precondition.allows(current.version) {
+        return Err(StoreError::PreconditionFailed);
+    }
+    Ok(current)
+}
+
 pub fn update(
     conn: &Connection,
-    id: &ContactId,
-    grant: &WorkspaceGrant,
+    target: &Target<'_>,
     patch: &ContactPatch,
     now: Timestamp,
+    actor: &Actor,
 ) -> Result<UpdateOutcome, StoreError> {
-    let current = get(conn, id)?
-        .filter(|c| grant.includes(&c.workspace_id))
-        .ok_or(StoreError::ContactNotFound)?;
+    let current = current(conn, target)?;
     let holder = match &patch.email {
         Some(email) => email_holder(conn, &current.workspace_id, email.normalized())?,
         None => None,
@@ -51,6 +68,7 @@ pub fn update(
     match plan_update(&current, holder.as_ref(), patch, now) {
         Ok(Some(next)) => {
             update_contact_row(conn, &next)?;
+            record_change(conn, Some(&current), Some(&next), actor, now)?;
             Ok(UpdateOutcome {
                 contact: next,
                 changed: true,
@@ -96,6 +114,7 @@ pub fn upsert(
     workspace: &WorkspaceId,
     items: &[BulkItem],
     now: Timestamp,
+    actor: &Actor,
 ) -> Result<BulkOutcome, StoreError> {
     let existing = touched_contacts(conn, workspace, items)?;
     let plan = plan_bulk(workspace, existing, items, now).map_err(StoreError::BulkRejected)?;
@@ -113,6 +132,9 @@ pub fn upsert(
     }
     for created in &plan.creates {
         insert_contact(conn, created)?;
+    }
+    for (before, after) in plan.changes_in_item_order() {
+        record_change(conn, before, Some(after), actor, now)?;
     }
     Ok(BulkOutcome {
         results: plan.results,
@@ -155,31 +177,45 @@ pub fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPage, Stor
 
 pub fn delete_one(
     conn: &Connection,
-    id: &ContactId,
-    grant: &WorkspaceGrant,
+    target: &Target<'_>,
+    now: Timestamp,
+    actor: &Actor,
 ) -> Result<bool, StoreError> {
-    let Some(contact) = get(conn, id)?.filter(|c| grant.includes(&c.workspace_id)) else {
-        return Ok(false);
+    let contact = match current(conn, target) {
+        Ok(contact) => contact,
+        Err(StoreError::ContactNotFound) => return Ok(false),
+        Err(e) => return Err(e),
     };
     let removed = conn
         .prepare_cached("DELETE FROM contacts WHERE id = ?1")?
         .execute([contact.id.as_str()])?;
+    record_change(conn, Some(&contact), None, actor, now)?;
     Ok(removed == 1)
 }
 
+/// Deletes in one statement and records a `deleted` event per contact, in list order.
 pub fn delete_many(
     conn: &Connection,
     workspace: &WorkspaceId,
     scope: DeleteScope,
+    now: Timestamp,
+    actor: &Actor,
 ) -> Result<u64, StoreError> {
-    let sql = match scope {
-        DeleteScope::UnsubscribedOnly => {
-            "DELETE FROM contacts WHERE workspace_id = ?1 AND subscribed = 0"
-        }
-        DeleteScope::Everyone => "DELETE FROM contacts WHERE workspace_id = ?1",
+    let filter = match scope {
+        DeleteScope::UnsubscribedOnly => "workspace_id = ?1 AND subscribed = 0",
+        DeleteScope::Everyone => "workspace_id = ?1",
     };
-    let removed = conn.prepare_cached(sql)?.execute([workspace.as_str()])?;
-    Ok(removed as u64)
+    let mut removed: Vec<Contact> = conn
+        .prepare_cached(&format!(
+            "DELETE FROM contacts WHERE {filter} RETURNING {CONTACT_COLUMNS}"
+        ))?
+        .query_map([workspace.as_str()], contact_from_row)?
+        .collect::<Result<_, _>>()?;
+    removed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    for contact in &removed {
+        record_change(conn, Some(contact), None, actor, now)?;
+    }
+    Ok(removed.len() as u64)
 }
 
 /// Up to `limit` contacts of a workspace after `after`, in (createdAt, id) order.

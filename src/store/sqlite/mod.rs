@@ -3,6 +3,8 @@
 
 mod admin;
 mod contacts;
+mod events;
+mod idempotency;
 mod readers;
 mod rows;
 mod schema;
@@ -12,12 +14,14 @@ mod writer;
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::bulk::BulkItem;
 use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::events::{Actor, StoredEvent};
+use crate::domain::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, ImportRows, Store, StoreError,
-    UnsubscribeTarget, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, EventQuery, ImportRows, Precondition,
+    Store, StoreError, UnsubscribeTarget, UpdateOutcome,
 };
 use async_trait::async_trait;
 use readers::Readers;
@@ -206,9 +210,18 @@ impl Store for SqliteStore {
         grant: WorkspaceGrant,
         patch: ContactPatch,
         now: Timestamp,
+        actor: Actor,
+        precondition: Precondition,
     ) -> Result<UpdateOutcome, StoreError> {
         self.writer
-            .write(move |conn| contacts::update(conn, &id, &grant, &patch, now))
+            .write(move |conn| {
+                let target = contacts::Target {
+                    id: &id,
+                    grant: &grant,
+                    precondition: &precondition,
+                };
+                contacts::update(conn, &target, &patch, now, &actor)
+            })
             .await
     }
 
@@ -217,9 +230,10 @@ impl Store for SqliteStore {
         workspace: WorkspaceId,
         items: Vec<BulkItem>,
         now: Timestamp,
+        actor: Actor,
     ) -> Result<BulkOutcome, StoreError> {
         self.writer
-            .write(move |conn| contacts::upsert(conn, &workspace, &items, now))
+            .write(move |conn| contacts::upsert(conn, &workspace, &items, now, &actor))
             .await
     }
 
@@ -233,9 +247,19 @@ impl Store for SqliteStore {
         &self,
         id: ContactId,
         grant: WorkspaceGrant,
+        now: Timestamp,
+        actor: Actor,
+        precondition: Precondition,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write(move |conn| contacts::delete_one(conn, &id, &grant))
+            .write(move |conn| {
+                let target = contacts::Target {
+                    id: &id,
+                    grant: &grant,
+                    precondition: &precondition,
+                };
+                contacts::delete_one(conn, &target, now, &actor)
+            })
             .await
     }
 
@@ -243,9 +267,57 @@ impl Store for SqliteStore {
         &self,
         workspace: WorkspaceId,
         scope: DeleteScope,
+        now: Timestamp,
+        actor: Actor,
     ) -> Result<u64, StoreError> {
         self.writer
-            .write(move |conn| contacts::delete_many(conn, &workspace, scope))
+            .write(move |conn| contacts::delete_many(conn, &workspace, scope, now, &actor))
+            .await
+    }
+
+    async fn list_events(&self, query: EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        self.readers
+            .read(move |conn| events::list(conn, &query))
+            .await
+    }
+
+    async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |conn| events::prune(conn, before))
+            .await
+    }
+
+    async fn begin_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        claim: IdempotencyClaim,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        self.writer
+            .write(move |conn| idempotency::begin(conn, &api_key, &key, &claim))
+            .await
+    }
+
+    async fn finish_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| idempotency::finish(conn, &api_key, &key, &response))
+            .await
+    }
+
+    async fn release_idempotent(&self, api_key: ApiKeyId, key: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| idempotency::release(conn, &api_key, &key))
+            .await
+    }
+
+    async fn prune_idempotency(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |conn| idempotency::prune(conn, before))
             .await
     }
 

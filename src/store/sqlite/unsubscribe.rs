@@ -1,8 +1,10 @@
 //! The unsubscribe link: a contact found by its token, and its subscription set by it.
 
 use super::contacts::get;
+use super::events::record_change;
 use super::rows::update_contact_row;
 use crate::domain::contact::ContactPatch;
+use crate::domain::events::Actor;
 use crate::domain::ids::{ContactId, UnsubToken};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{StoreError, UnsubscribeTarget};
@@ -50,6 +52,13 @@ pub fn set_subscribed(
     match next {
         Some(next) => {
             update_contact_row(conn, &next)?;
+            record_change(
+                conn,
+                Some(&target.contact),
+                Some(&next),
+                &Actor::UnsubscribeLink,
+                now,
+            )?;
             Ok(Some(UnsubscribeTarget {
                 contact: next,
                 workspace_name: target.workspace_name,

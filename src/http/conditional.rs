@@ -1,0 +1,91 @@
+//! Conditional writes: a strong `ETag` per contact version, and `If-Match` turned into
+//! the store's `Precondition` (checked inside the write's transaction).
+
+use super::error::ApiError;
+use crate::store::Precondition;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The strong ETag of a contact version: `"7"`.
+pub fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// `response` with the ETag of `version`.
+pub fn with_etag(response: impl IntoResponse, version: i64) -> Response {
+    let mut response = response.into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    response
+}
+
+fn malformed() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_header",
+        "`If-Match` must be `*` or a list of ETags as this server sends them, like `\"3\"`.",
+    )
+    .with_field("If-Match")
+}
+
+/// Reads `If-Match` (RFC 9110 §13.1.1, strong comparison): absent → no condition, `*` →
+/// the contact must exist, else a list of tags; weak tags and tags this server never
+/// makes can never match. A value that is not an entity-tag list is 400 `invalid_header`.
+pub fn precondition(headers: &HeaderMap) -> Result<Precondition, ApiError> {
+    let mut values = headers.get_all(header::IF_MATCH).iter().peekable();
+    if values.peek().is_none() {
+        return Ok(Precondition::None);
+    }
+    let mut versions = Vec::new();
+    for value in values {
+        let text = value.to_str().map_err(|_| malformed())?;
+        for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            if tag == "*" {
+                return Ok(Precondition::Exists);
+            }
+            let (weak, quoted) = match tag.strip_prefix("W/") {
+                Some(rest) => (true, rest),
+                None => (false, tag),
+            };
+            let opaque = quoted
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .filter(|t| !t.contains('"'))
+                .ok_or_else(malformed)?;
+            if weak {
+                continue;
+            }
+            if let Ok(version) = opaque.parse::<i64>() {
+                versions.push(version);
+            }
+        }
+    }
+    Ok(Precondition::Versions(versions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(values: &[&str]) -> Result<Precondition, u16> {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(header::IF_MATCH, HeaderValue::from_str(v).expect("header"));
+        }
+        precondition(&headers).map_err(|e| e.status().as_u16())
+    }
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(parse(&[]), Ok(Precondition::None));
+        assert_eq!(parse(&["*"]), Ok(Precondition::Exists));
+        assert_eq!(parse(&["\"3\""]), Ok(Precondition::Versions(vec![3])));
+        assert_eq!(
+            parse(&["\"3\", \"5\"", "\"7\""]),
+            Ok(Precondition::Versions(vec![3, 5, 7]))
+        );
+        assert_eq!(parse(&["W/\"3\""]), Ok(Precondition::Versions(vec![])));
+        assert_eq!(parse(&["\"abc\""]), Ok(Precondition::Versions(vec![])));
+        assert_eq!(parse(&["3"]), Err(400));
+        assert_eq!(parse(&["\"3"]), Err(400));
+    }
+}
