@@ -28,7 +28,8 @@ pub async fn observe(timeout: Duration, req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let span = tracing::info_span!(
+    // An error-level span stays on under any log filter, so error lines keep their request id.
+    let span = tracing::error_span!(
         "request",
         request_id = %id,
         method = %req.method(),

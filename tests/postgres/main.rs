@@ -6,6 +6,7 @@
 
 mod copy;
 mod fresh_database;
+mod login;
 mod migrate;
 mod multi_node;
 mod outage;

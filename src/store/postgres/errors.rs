@@ -31,12 +31,14 @@ pub fn map_pg_error(e: tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
         Some(db) => {
             let code = db.code().code();
-            // 08: connection, 53: resources, 57: shutdown/cancel/starting up, 40: lost races.
-            if code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57")
-                || code.starts_with("40")
-                || code == "25P03"
+            // 08: connection, 28: login refused (role disabled, password changed), 3D000: the
+            // database is gone, 53: resources, 55P03: lock timeout, 57: shutdown/cancel/starting
+            // up, 58: I/O, 40: lost races. The database's state, never a bug of ours: 503.
+            const UNAVAILABLE_CLASSES: [&str; 6] = ["08", "28", "40", "53", "57", "58"];
+            if UNAVAILABLE_CLASSES
+                .iter()
+                .any(|class| code.starts_with(class))
+                || ["25P03", "3D000", "55P03"].contains(&code)
             {
                 StoreError::Unavailable(format!("PostgreSQL: {}: {}", code, db.message()))
             } else {
