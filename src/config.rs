@@ -75,6 +75,9 @@ struct FileConfig {
     request_timeout_seconds: Option<u64>,
     key_cache_seconds: Option<u64>,
     log_format: Option<LogFormat>,
+    max_concurrent_requests: Option<usize>,
+    rate_limit_per_second: Option<u32>,
+    rate_limit_burst: Option<u32>,
 }
 
 /// Environment variables purrlist reads (besides `PURRLIST_LOG`, the log filter).
@@ -88,6 +91,9 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_REQUEST_TIMEOUT_SECONDS",
     "PURRLIST_KEY_CACHE_SECONDS",
     "PURRLIST_LOG_FORMAT",
+    "PURRLIST_MAX_CONCURRENT_REQUESTS",
+    "PURRLIST_RATE_LIMIT_PER_SECOND",
+    "PURRLIST_RATE_LIMIT_BURST",
     "PURRLIST_LOG",
 ];
 
@@ -170,6 +176,9 @@ impl Config {
             request_timeout_seconds: parse_env("PURRLIST_REQUEST_TIMEOUT_SECONDS")?,
             key_cache_seconds: parse_env("PURRLIST_KEY_CACHE_SECONDS")?,
             log_format: parse_word("PURRLIST_LOG_FORMAT")?,
+            max_concurrent_requests: parse_env("PURRLIST_MAX_CONCURRENT_REQUESTS")?,
+            rate_limit_per_second: parse_env("PURRLIST_RATE_LIMIT_PER_SECOND")?,
+            rate_limit_burst: parse_env("PURRLIST_RATE_LIMIT_BURST")?,
         };
         self.set(env);
         Ok(())
@@ -185,6 +194,9 @@ impl Config {
             request_timeout_seconds,
             key_cache_seconds,
             log_format,
+            max_concurrent_requests,
+            rate_limit_per_second,
+            rate_limit_burst,
         } = layer;
         if let Some(v) = listen {
             self.listen = v;
@@ -210,6 +222,15 @@ impl Config {
         if let Some(v) = log_format {
             self.log_format = v;
         }
+        if let Some(v) = max_concurrent_requests {
+            self.limits.max_concurrent_requests = v;
+        }
+        if let Some(v) = rate_limit_per_second {
+            self.limits.rate_limit.per_second = v;
+        }
+        if let Some(v) = rate_limit_burst {
+            self.limits.rate_limit.burst = v;
+        }
     }
 
     /// Checks values that cannot work.
@@ -219,6 +240,12 @@ impl Config {
         }
         if self.limits.body_bytes < 1024 || self.limits.bulk_body_bytes < 1024 {
             bail!("body limits must be at least 1024 bytes");
+        }
+        if self.limits.max_concurrent_requests == 0 {
+            bail!("max_concurrent_requests must be at least 1");
+        }
+        if self.limits.rate_limit.burst > 0 && !self.limits.rate_limit.is_on() {
+            bail!("rate_limit_burst is set but rate_limit_per_second is 0 (off); set both");
         }
         Ok(())
     }

@@ -10,7 +10,9 @@ pub mod health;
 pub mod key_cache;
 pub mod middleware;
 pub mod openapi;
+pub mod overload;
 pub mod query;
+pub mod rate_limit;
 
 use crate::domain::ids::WorkspaceId;
 use crate::store::SharedStore;
@@ -19,9 +21,11 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use error::ApiError;
 use key_cache::KeyCache;
+use rate_limit::{RateLimit, RateLimiter};
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Request limits (api.md §5).
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +36,10 @@ pub struct Limits {
     pub bulk_body_bytes: usize,
     /// Time limit of one request.
     pub request_timeout: Duration,
+    /// Requests in flight at once; more are refused with 503.
+    pub max_concurrent_requests: usize,
+    /// Requests per API key (off by default).
+    pub rate_limit: RateLimit,
 }
 
 impl Default for Limits {
@@ -40,6 +48,8 @@ impl Default for Limits {
             body_bytes: 64 * 1024,
             bulk_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 512,
+            rate_limit: RateLimit::default(),
         }
     }
 }
@@ -53,6 +63,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// Request limits.
     pub limits: Limits,
+    /// Per-key request budgets, when rate limiting is on.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Workspaces known to exist (they are never deleted, so a hit stays true).
     known_workspaces: Arc<RwLock<HashSet<WorkspaceId>>>,
 }
@@ -64,6 +76,10 @@ impl AppState {
             store,
             keys: Arc::new(KeyCache::new(key_cache_ttl)),
             limits,
+            rate_limiter: limits
+                .rate_limit
+                .is_on()
+                .then(|| Arc::new(RateLimiter::new(limits.rate_limit))),
             known_workspaces: Arc::default(),
         }
     }
@@ -103,9 +119,11 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// The whole application: routes, fallbacks, authentication, request ids, time limit.
+/// The whole application: routes, fallbacks, and around them (outermost first) request
+/// ids and the time limit, the cap on requests in flight, authentication, rate limiting.
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
+    let permits = Arc::new(Semaphore::new(state.limits.max_concurrent_requests));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -127,8 +145,15 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            rate_limit::limit_rate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             auth::authenticate,
         ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            overload::shed_load(Arc::clone(&permits), req, next)
+        }))
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::observe(timeout, req, next)
         }))
