@@ -10,6 +10,8 @@ pub mod health;
 pub mod key_cache;
 pub mod middleware;
 pub mod openapi;
+pub mod openapi_responses;
+pub mod openapi_schemas;
 pub mod overload;
 pub mod query;
 pub mod rate_limit;
