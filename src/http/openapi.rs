@@ -4,7 +4,7 @@
 use super::bulk::{BulkItemResult, BulkRequest, BulkResponse};
 use super::contact_json::{ContactBody, ContactList, ContactWrite, ContactsRemoved};
 use super::error::{ERROR_CODES, ErrorBody, ErrorDetail};
-use super::openapi_responses::{CommonResponses, ContactLinks};
+use super::openapi_responses::{CommonResponses, install_links};
 use super::openapi_schemas;
 use super::{bulk, contacts, health};
 use axum::Json;
@@ -52,7 +52,7 @@ impl Modify for BearerScheme {
         ContactBody, ContactWrite, ContactList, ContactsRemoved, BulkRequest, BulkResponse,
         BulkItemResult, ErrorBody, ErrorDetail
     )),
-    modifiers(&BearerScheme, &CommonResponses, &ContactLinks),
+    modifiers(&BearerScheme, &CommonResponses),
     tags(
         (name = "contacts", description = "Notocat-compatible contacts endpoints, plus single-contact GET and DELETE."),
         (name = "operations", description = "Health and readiness."),
@@ -72,6 +72,7 @@ pub fn document_json() -> &'static serde_json::Value {
     JSON.get_or_init(|| {
         let mut doc = serde_json::to_value(document()).unwrap_or_default();
         openapi_schemas::install(&mut doc);
+        install_links(&mut doc);
         doc
     })
 }

@@ -4,7 +4,6 @@
 
 use utoipa::Modify;
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{
     ContentBuilder, Object, ObjectBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Type,
@@ -142,40 +141,36 @@ impl Modify for CommonResponses {
 
 /// Links from the answers that return contact ids to the operations that take one, so
 /// clients and stateful fuzzers can follow a created contact through read, update, delete.
-pub struct ContactLinks;
-
-impl Modify for ContactLinks {
-    fn modify(&self, openapi: &mut OpenApi) {
-        let targets = [
-            ("GetContact", "get_contact"),
-            ("UpdateContact", "put_contact"),
-            ("DeleteContact", "delete_contact"),
-        ];
-        let sources = [
-            ("/v1/contacts", "$response.body#/results/0/id"),
-            ("/v1/contacts/{id}", "$response.body#/id"),
-        ];
-        for (path, id_expression) in sources {
-            let Some(item) = openapi.paths.paths.get_mut(path) else {
-                continue;
-            };
-            let operation = if path == "/v1/contacts" {
-                item.post.as_mut()
-            } else {
-                item.put.as_mut()
-            };
-            let Some(RefOr::T(ok)) = operation.and_then(|op| op.responses.responses.get_mut("200"))
-            else {
-                continue;
-            };
-            for (name, operation_id) in targets {
-                let link = LinkBuilder::new()
-                    .operation_id(operation_id)
-                    .parameter("id", id_expression)
-                    .description("The contact this answer names.")
-                    .build();
-                ok.links.insert(name.to_owned(), RefOr::T(link));
-            }
-        }
+/// Written into the JSON because utoipa 5 serializes `operationId` of a link as `operation_id`.
+pub fn install_links(doc: &mut serde_json::Value) {
+    let sources = [
+        (
+            "/paths/~1v1~1contacts/post/responses/200",
+            "$response.body#/results/0/id",
+        ),
+        (
+            "/paths/~1v1~1contacts~1{id}/put/responses/200",
+            "$response.body#/id",
+        ),
+    ];
+    for (pointer, id_expression) in sources {
+        let Some(response) = doc.pointer_mut(pointer).and_then(|r| r.as_object_mut()) else {
+            continue;
+        };
+        let link = |operation_id: &str| {
+            serde_json::json!({
+                "operationId": operation_id,
+                "parameters": {"id": id_expression},
+                "description": "The contact this answer names."
+            })
+        };
+        response.insert(
+            "links".to_owned(),
+            serde_json::json!({
+                "GetContact": link("get_contact"),
+                "UpdateContact": link("put_contact"),
+                "DeleteContact": link("delete_contact"),
+            }),
+        );
     }
 }
