@@ -9,6 +9,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = store::open(&config.database_url, &config.store_options()).await?;
     let created = first_start(&store).await?;
     let app = Application::build(&config, store).await?;
+    // Listen for signals before announcing readiness, so an early SIGTERM still stops cleanly.
+    let shutdown = shutdown_signal();
     let addr = app.local_addr();
     if let Some((workspace, secret)) = created {
         let key = secret.expose();
@@ -29,7 +31,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "purrlist is ready"
     );
     println!("purrlist listening on http://{addr}");
-    app.run_until(shutdown_signal()).await?;
+    app.run_until(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -23,6 +23,21 @@ pub struct BulkItem {
     pub malformed_id: bool,
     /// The fields to write.
     pub patch: ContactPatch,
+    /// Why the item could not be read, if it could not: the plan reports it at the item's
+    /// index beside every other failing item (the item itself matches nothing).
+    pub invalid: Option<FieldError>,
+}
+
+impl BulkItem {
+    /// An item that could not be read; it fails the plan with `error`.
+    pub fn invalid(error: FieldError) -> BulkItem {
+        BulkItem {
+            id: None,
+            malformed_id: false,
+            patch: ContactPatch::default(),
+            invalid: Some(error),
+        }
+    }
 }
 
 /// What became of one item.
@@ -127,6 +142,7 @@ pub fn parse_bulk_item(item: &Value) -> Result<BulkItem, FieldError> {
         id,
         malformed_id,
         patch: parse_contact_patch(map, rule)?,
+        invalid: None,
     })
 }
 
@@ -188,6 +204,10 @@ pub fn plan_bulk(
     let mut errors = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let fail = |error: FieldError| ItemError { index, error };
+        if let Some(error) = &item.invalid {
+            errors.push(fail(error.clone()));
+            continue;
+        }
         let target = match (&item.id, item.malformed_id) {
             (Some(id), _) => match by_id.get(id) {
                 Some(&slot) => Some(slot),

@@ -4,8 +4,8 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::BulkJsonObject;
 use super::contact_json::ContactWrite;
-use super::error::{ApiError, ErrorBody, bulk_rejected};
-use crate::domain::bulk::{BulkItem, ItemError, MAX_BULK_ITEMS, parse_bulk_item};
+use super::error::{ApiError, ErrorBody};
+use crate::domain::bulk::{BulkItem, MAX_BULK_ITEMS, parse_bulk_item};
 use crate::domain::timestamp::Timestamp;
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -74,19 +74,12 @@ fn parse_items(contacts: Option<&Value>) -> Result<Vec<BulkItem>, ApiError> {
             "`contacts` must hold 1 to 1000 contacts.",
         ));
     }
-    let mut items = Vec::with_capacity(list.len());
-    let mut errors = Vec::new();
-    for (index, raw) in list.iter().enumerate() {
-        match parse_bulk_item(raw) {
-            Ok(item) => items.push(item),
-            Err(error) => errors.push(ItemError { index, error }),
-        }
-    }
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        Err(bulk_rejected(errors))
-    }
+    // Unreadable items go to the store too, so `details` lists them beside items that
+    // fail only against stored contacts (unknown id, email taken): every bad index at once.
+    Ok(list
+        .iter()
+        .map(|raw| parse_bulk_item(raw).unwrap_or_else(BulkItem::invalid))
+        .collect())
 }
 
 /// Create or update contacts in bulk.

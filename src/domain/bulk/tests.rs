@@ -55,6 +55,20 @@ fn matches_existing_by_normalised_email_and_merges() {
 }
 
 #[test]
+fn unreadable_items_are_listed_with_items_that_fail_against_stored_contacts() {
+    let bad = parse_bulk_item(&json!({"email": "nope"})).expect_err("invalid email");
+    let items = [
+        item(json!({"id": "con_AAAAAAAAAAAAAAAAAAAAA"})),
+        BulkItem::invalid(bad.clone()),
+        item(json!({"email": "ok@x.io"})),
+    ];
+    let errors = plan_bulk(&ws(), vec![], &items, Timestamp::from_millis(10)).expect_err("fails");
+    let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.index, e.error.code)).collect();
+    assert_eq!(found, [(0, "contact_not_found"), (1, "invalid_email")]);
+    assert_eq!(errors[1].error, bad);
+}
+
+#[test]
 fn unknown_or_malformed_id_fails_all_with_every_index() {
     let items = [
         item(json!({"email": "ok@x.io"})),

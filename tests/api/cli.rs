@@ -1,0 +1,168 @@
+//! The `purrlist` binary: workspace and key commands (`cli_serve.rs` has `serve`).
+
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+/// A database for the binary, in its own temporary directory.
+pub struct Cli {
+    dir: TempDir,
+}
+
+impl Cli {
+    pub fn new() -> Cli {
+        Cli {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn database(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("x.db").display())
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_purrlist"));
+        command
+            .env_remove("PURRLIST_DATABASE_URL")
+            .env_remove("PURRLIST_CONFIG")
+            .env("PURRLIST_KEY_CACHE_SECONDS", "0")
+            .args(["--database", &self.database()]);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run purrlist")
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    #[track_caller]
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs a command that must fail; returns its stderr.
+    #[track_caller]
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(out.stdout.is_empty(), "nothing on stdout when failing");
+        String::from_utf8(out.stderr).expect("utf-8 stderr")
+    }
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines().last().expect("a line").trim()
+}
+
+#[test]
+fn workspace_create_prints_the_id_last_and_list_shows_it() {
+    let cli = Cli::new();
+    let first = cli.ok(&["workspace", "create", "--name", "Cats weekly"]);
+    let id = last_line(&first).to_owned();
+    assert!(id.starts_with("wks_") && id.len() == 25, "{id}");
+    let second = last_line(&cli.ok(&["workspace", "create", "--name", "Dogs"])).to_owned();
+    let list = cli.ok(&["workspace", "list"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].starts_with(&id) && lines[0].ends_with("Cats weekly"),
+        "{list}"
+    );
+    assert!(lines[1].starts_with(&second), "{list}");
+}
+
+#[test]
+fn key_create_list_and_revoke() {
+    let cli = Cli::new();
+    let workspace = last_line(&cli.ok(&["workspace", "create", "--name", "W"])).to_owned();
+    let created = cli.ok(&[
+        "key",
+        "create",
+        "--workspace",
+        &workspace,
+        "--read-only",
+        "--name",
+        "reader",
+    ]);
+    let secret = last_line(&created).to_owned();
+    assert!(secret.starts_with("purr_"), "{created}");
+    assert!(created.contains("read-only"), "{created}");
+    let all = last_line(&cli.ok(&["key", "create"])).to_owned();
+    let list = cli.ok(&["key", "list"]);
+    assert!(
+        !list.contains(&secret) && !list.contains(&all),
+        "never a secret in the list"
+    );
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(
+        lines[0].contains("read-only")
+            && lines[0].contains(&workspace)
+            && lines[0].contains("active")
+    );
+    assert!(lines[1].contains("read-write") && lines[1].contains("all workspaces"));
+    let key_id = lines[0].split('\t').next().expect("id").to_owned();
+    assert!(key_id.starts_with("key_"), "{key_id}");
+    let revoked = cli.ok(&["key", "revoke", &key_id]);
+    assert!(revoked.contains(&key_id));
+    let list = cli.ok(&["key", "list"]);
+    assert!(
+        list.lines().next().is_some_and(|l| l.contains("revoked")),
+        "{list}"
+    );
+}
+
+#[test]
+fn key_commands_fail_clearly_on_bad_input() {
+    let cli = Cli::new();
+    cli.ok(&["workspace", "create", "--name", "W"]);
+    let unknown = cli.fails(&["key", "create", "--workspace", "wks_AAAAAAAAAAAAAAAAAAAAA"]);
+    assert!(
+        unknown.contains("there is no workspace wks_AAAAAAAAAAAAAAAAAAAAA"),
+        "{unknown}"
+    );
+    let malformed = cli.fails(&["key", "create", "--workspace", "cats"]);
+    assert!(malformed.contains("not a workspace id"), "{malformed}");
+    let bad_id = cli.fails(&["key", "revoke", "purr_not_an_id"]);
+    assert!(bad_id.contains("not a key id"), "{bad_id}");
+    let no_key = cli.fails(&["key", "revoke", "key_AAAAAAAAAAAAAAAAAAAAA"]);
+    assert!(
+        no_key.contains("there is no key key_AAAAAAAAAAAAAAAAAAAAA"),
+        "{no_key}"
+    );
+    let list = cli.ok(&["key", "list"]);
+    assert!(list.is_empty(), "failed commands made no key: {list}");
+    let unsupported = cli
+        .command()
+        .args(["workspace", "list"])
+        .args(["--database", "mysql://x"])
+        .output()
+        .expect("run");
+    assert!(!unsupported.status.success());
+    assert!(String::from_utf8_lossy(&unsupported.stderr).contains("unsupported database URL"));
+}
+
+#[test]
+fn workspace_create_refuses_an_empty_name() {
+    let cli = Cli::new();
+    let err = cli.fails(&["workspace", "create", "--name", "  "]);
+    assert!(err.contains("workspace name must be 1 to"), "{err}");
+    assert!(cli.ok(&["workspace", "list"]).is_empty());
+}
+
+#[test]
+fn serve_on_an_address_in_use_fails_with_a_clear_message() {
+    let cli = Cli::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = taken.local_addr().expect("address").to_string();
+    let err = cli.fails(&["serve", "--listen", &address]);
+    assert!(
+        err.contains(&format!("cannot listen on {address}")),
+        "{err}"
+    );
+}

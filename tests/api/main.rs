@@ -1,0 +1,20 @@
+//! The one integration-test binary: the API through real HTTP, and the CLI binary.
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod bulk_delete;
+mod bulk_errors;
+mod bulk_upsert;
+mod cli;
+mod cli_serve;
+mod concurrency;
+mod contact_shape;
+mod list_contacts;
+mod protocol;
+mod put_contact;
+mod put_email;
+mod reply;
+mod single_contact;
