@@ -12,6 +12,7 @@ mod cli;
 mod cli_serve;
 mod concurrency;
 mod contact_shape;
+mod db_digest;
 mod isolation;
 mod limits;
 mod list_contacts;
