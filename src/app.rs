@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::domain::api_key::{ApiKey, ApiKeySecret, WorkspaceGrant};
-use crate::domain::ids::ApiKeyId;
+use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::http::{AppState, router};
@@ -111,14 +111,29 @@ pub async fn create_key(
     Ok((key, secret))
 }
 
-/// On a database with no workspace: one workspace and one full-access key.
+/// On a database with no workspace: one workspace and one full-access key. Safe when
+/// several nodes start at once on one database: only one of them creates them.
 pub async fn first_start(store: &SharedStore) -> anyhow::Result<Option<(Workspace, ApiKeySecret)>> {
     if !store.list_workspaces().await?.is_empty() {
         return Ok(None);
     }
-    let workspace = store
-        .create_workspace("My newsletter".to_owned(), Timestamp::now())
+    let now = Timestamp::now();
+    let workspace = Workspace {
+        id: WorkspaceId::generate(),
+        name: "My newsletter".to_owned(),
+        created_at: now,
+    };
+    let secret = ApiKeySecret::generate();
+    let key = ApiKey {
+        id: ApiKeyId::generate(),
+        name: "first key".to_owned(),
+        grant: WorkspaceGrant::All,
+        read_only: false,
+        created_at: now,
+        revoked_at: None,
+    };
+    let created = store
+        .create_first_workspace(workspace.clone(), key, secret.hash())
         .await?;
-    let (_, secret) = create_key(store, "first key".to_owned(), WorkspaceGrant::All, false).await?;
-    Ok(Some((workspace, secret)))
+    Ok(created.then_some((workspace, secret)))
 }

@@ -1,6 +1,7 @@
 //! Settings, read once at start: defaults ← optional TOML file ← `PURRLIST_*` env ← flags.
 
 use crate::http::Limits;
+use crate::store::postgres::PostgresOptions;
 use crate::store::sqlite::{SqliteOptions, Synchronous};
 use crate::store::{StoreOptions, redact_url};
 use anyhow::{Context, bail};
@@ -29,6 +30,8 @@ pub struct Config {
     pub database_url: String,
     /// SQLite durability.
     pub sqlite_synchronous: Synchronous,
+    /// Most PostgreSQL connections this node holds.
+    pub pg_pool_size: usize,
     /// Body sizes and request time.
     pub limits: Limits,
     /// How long a looked-up API key is trusted before it is read again.
@@ -43,6 +46,7 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("pg_pool_size", &self.pg_pool_size)
             .field("limits", &self.limits)
             .field("key_cache", &self.key_cache)
             .field("log_format", &self.log_format)
@@ -56,6 +60,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".to_owned(),
             database_url: "sqlite://purrlist.db".to_owned(),
             sqlite_synchronous: Synchronous::Full,
+            pg_pool_size: PostgresOptions::default().pool_size,
             limits: Limits::default(),
             key_cache: Duration::from_secs(1),
             log_format: LogFormat::Text,
@@ -70,6 +75,7 @@ struct FileConfig {
     listen: Option<String>,
     database_url: Option<String>,
     sqlite_synchronous: Option<Synchronous>,
+    pg_pool_size: Option<usize>,
     max_body_bytes: Option<usize>,
     max_bulk_body_bytes: Option<usize>,
     request_timeout_seconds: Option<u64>,
@@ -86,6 +92,7 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_LISTEN",
     "PURRLIST_DATABASE_URL",
     "PURRLIST_SQLITE_SYNCHRONOUS",
+    "PURRLIST_PG_POOL_SIZE",
     "PURRLIST_MAX_BODY_BYTES",
     "PURRLIST_MAX_BULK_BODY_BYTES",
     "PURRLIST_REQUEST_TIMEOUT_SECONDS",
@@ -171,6 +178,7 @@ impl Config {
             listen: std::env::var("PURRLIST_LISTEN").ok(),
             database_url: std::env::var("PURRLIST_DATABASE_URL").ok(),
             sqlite_synchronous: parse_word("PURRLIST_SQLITE_SYNCHRONOUS")?,
+            pg_pool_size: parse_env("PURRLIST_PG_POOL_SIZE")?,
             max_body_bytes: parse_env("PURRLIST_MAX_BODY_BYTES")?,
             max_bulk_body_bytes: parse_env("PURRLIST_MAX_BULK_BODY_BYTES")?,
             request_timeout_seconds: parse_env("PURRLIST_REQUEST_TIMEOUT_SECONDS")?,
@@ -189,6 +197,7 @@ impl Config {
             listen,
             database_url,
             sqlite_synchronous,
+            pg_pool_size,
             max_body_bytes,
             max_bulk_body_bytes,
             request_timeout_seconds,
@@ -206,6 +215,9 @@ impl Config {
         }
         if let Some(v) = sqlite_synchronous {
             self.sqlite_synchronous = v;
+        }
+        if let Some(v) = pg_pool_size {
+            self.pg_pool_size = v;
         }
         if let Some(v) = max_body_bytes {
             self.limits.body_bytes = v;
@@ -247,6 +259,9 @@ impl Config {
         if self.limits.rate_limit.burst > 0 && !self.limits.rate_limit.is_on() {
             bail!("rate_limit_burst is set but rate_limit_per_second is 0 (off); set both");
         }
+        if self.pg_pool_size == 0 {
+            bail!("the PostgreSQL pool size must be at least 1");
+        }
         Ok(())
     }
 
@@ -256,6 +271,16 @@ impl Config {
             sqlite: SqliteOptions {
                 synchronous: self.sqlite_synchronous,
                 ..SqliteOptions::default()
+            },
+            postgres: PostgresOptions {
+                pool_size: self.pg_pool_size,
+                // A store call gives up a little before the request does, so it answers 503 itself.
+                operation_timeout: self
+                    .limits
+                    .request_timeout
+                    .saturating_sub(Duration::from_secs(2))
+                    .max(Duration::from_secs(1)),
+                ..PostgresOptions::default()
             },
         }
     }

@@ -1,8 +1,10 @@
-//! The command line: `serve`, `workspace`, `key`. The output of each command is a
-//! contract scripts rely on (see README).
+//! The command line: `serve`, `workspace`, `key`, `backup`, `migrate`, `copy`. The output of
+//! each command is a contract scripts rely on (see README).
 
 mod backup;
+mod copy;
 mod key;
+mod migrate;
 mod serve;
 mod workspace;
 
@@ -42,6 +44,10 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Bring the database schema up to date (serve does it too).
+    Migrate,
+    /// Copy every workspace, key and contact from one database to another (e.g. SQLite to PostgreSQL).
+    Copy(copy::CopyArgs),
     /// Write a consistent copy of a SQLite database, safe while the server runs.
     Backup {
         /// The new file to write.
@@ -89,6 +95,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve { .. } => serve::run(config).await,
         Command::Workspace(cmd) => workspace::run(cmd, &open_store(&config).await?).await,
         Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
+        Command::Migrate => migrate::run(&config).await,
+        Command::Copy(args) => copy::run(args, &config).await,
         Command::Backup { to } => backup::run(&config.database_url, &to),
     }
 }

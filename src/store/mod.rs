@@ -3,6 +3,7 @@
 //! The HTTP layer holds an `Arc<dyn Store>` and never sees a driver type; each backend
 //! maps its driver's errors (unique violation, busy, connection lost) to [`StoreError`].
 
+pub mod postgres;
 pub mod sqlite;
 
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
@@ -104,6 +105,15 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the workspace exists.
     async fn workspace_exists(&self, id: &WorkspaceId) -> Result<bool, StoreError>;
 
+    /// Stores `workspace` and `key` together, only when the database has no workspace yet;
+    /// false (and nothing stored) when one exists. Atomic even when several nodes start at once.
+    async fn create_first_workspace(
+        &self,
+        workspace: Workspace,
+        key: ApiKey,
+        hash: KeyHash,
+    ) -> Result<bool, StoreError>;
+
     /// Stores a key (its hash only). Fails with `UnknownWorkspace` for a listed workspace that does not exist.
     async fn create_api_key(&self, key: ApiKey, hash: KeyHash) -> Result<(), StoreError>;
     /// Every key, oldest first, never a secret.
@@ -148,6 +158,31 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         scope: DeleteScope,
     ) -> Result<u64, StoreError>;
+
+    /// Every key with its hash, oldest first (for `purrlist copy`).
+    async fn export_api_keys(&self) -> Result<Vec<(ApiKey, KeyHash)>, StoreError>;
+    /// Up to `limit` contacts of a workspace that come after `after` in (createdAt, id)
+    /// order, all of them from the start when `after` is `None` (for `purrlist copy`).
+    async fn export_contacts(
+        &self,
+        workspace: &WorkspaceId,
+        after: Option<(Timestamp, ContactId)>,
+        limit: u32,
+    ) -> Result<Vec<Contact>, StoreError>;
+    /// Stores rows exactly as given (ids, tokens, times, versions), skipping any whose id
+    /// is already stored, all or nothing (for `purrlist copy`).
+    async fn import(&self, rows: ImportRows) -> Result<(), StoreError>;
+}
+
+/// Rows to store as they are, for `purrlist copy`.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRows {
+    /// Workspaces.
+    pub workspaces: Vec<Workspace>,
+    /// Keys with their hashes; listed workspaces must exist.
+    pub keys: Vec<(ApiKey, KeyHash)>,
+    /// Contacts; their workspaces must exist.
+    pub contacts: Vec<Contact>,
 }
 
 /// The store the server and the CLI share.
@@ -163,7 +198,8 @@ pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<SharedSto
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL support is not built yet; use a sqlite:// URL");
+        let store = postgres::PostgresStore::open(url, &options.postgres).await?;
+        return Ok(Arc::new(store));
     }
     anyhow::bail!(
         "unsupported database URL (expected sqlite://PATH or postgres://…): {}",
@@ -176,6 +212,8 @@ pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<SharedSto
 pub struct StoreOptions {
     /// SQLite settings.
     pub sqlite: sqlite::SqliteOptions,
+    /// PostgreSQL settings.
+    pub postgres: postgres::PostgresOptions,
 }
 
 /// A URL with any password replaced by `***`, for messages and logs.

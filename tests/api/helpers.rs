@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tempfile::TempDir;
 
+use crate::fresh_database::{FreshDatabase, test_url};
 pub use crate::reply::{Reply, send};
 
 /// Writes a test once for every backend.
@@ -30,7 +31,7 @@ macro_rules! backend_test {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            backend_test!(@each $app $body, sqlite => Sqlite);
+            backend_test!(@each $app $body, sqlite => Sqlite, postgres => Postgres);
         }
     };
     (@each $app:ident $body:block, $($fn_name:ident => $variant:ident),+) => {
@@ -53,18 +54,29 @@ macro_rules! backend_test {
 pub enum Backend {
     /// A new SQLite file in a temporary directory.
     Sqlite,
+    /// A new database on the PostgreSQL that PURRLIST_TEST_POSTGRES_URL names.
+    Postgres,
 }
 
 impl Backend {
-    /// A fresh, empty store, or `None` (after saying so) when this backend is not set up here.
-    async fn open(self, dir: &TempDir) -> Option<SharedStore> {
+    /// A fresh, empty store (and the PostgreSQL database to drop after), or `None` (after
+    /// saying so) when this backend is not set up here.
+    async fn open(self, dir: &TempDir) -> Option<(SharedStore, Option<FreshDatabase>)> {
         match self {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 let store = purrlist::store::open(&url, &StoreOptions::default())
                     .await
                     .expect("open SQLite store");
-                Some(store)
+                Some((store, None))
+            }
+            Backend::Postgres => {
+                let test = std::thread::current().name().unwrap_or("test").to_owned();
+                let database = FreshDatabase::create(&test_url(&test)?);
+                let store = purrlist::store::open(&database.url, &StoreOptions::default())
+                    .await
+                    .expect("open PostgreSQL store");
+                Some((store, Some(database)))
             }
         }
     }
@@ -83,6 +95,7 @@ pub struct TestApp {
     /// The HTTP client.
     pub client: reqwest::Client,
     _dir: TempDir,
+    _database: Option<FreshDatabase>,
 }
 
 /// A key minted for a test.
@@ -104,7 +117,7 @@ impl TestApp {
     /// A server on `backend`, or `None` when that backend is not configured.
     pub async fn spawn_on(backend: Backend) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = backend.open(&dir).await?;
+        let (store, database) = backend.open(&dir).await?;
         let config = Config {
             listen: "127.0.0.1:0".to_owned(),
             key_cache: Duration::ZERO,
@@ -130,6 +143,7 @@ impl TestApp {
             api_key: secret.expose().to_owned(),
             client: reqwest::Client::new(),
             _dir: dir,
+            _database: database,
         })
     }
 

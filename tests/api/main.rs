@@ -13,6 +13,8 @@ mod cli_serve;
 mod concurrency;
 mod contact_shape;
 mod db_digest;
+#[path = "../postgres/fresh_database.rs"]
+mod fresh_database;
 mod isolation;
 mod limits;
 mod list_contacts;

@@ -4,8 +4,24 @@ use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
-use crate::store::StoreError;
+use crate::store::{ImportRows, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+fn insert_workspace(
+    conn: &Connection,
+    workspace: &Workspace,
+    verb: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!(
+        "{verb} INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)"
+    ))?
+    .execute(params![
+        workspace.id.as_str(),
+        workspace.name,
+        workspace.created_at.millis()
+    ])?;
+    Ok(())
+}
 
 pub fn create_workspace(
     conn: &Connection,
@@ -17,9 +33,61 @@ pub fn create_workspace(
         name,
         created_at: now,
     };
-    conn.prepare_cached("INSERT INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![workspace.id.as_str(), workspace.name, now.millis()])?;
+    insert_workspace(conn, &workspace, "INSERT")?;
     Ok(workspace)
+}
+
+/// Runs inside the writer's transaction, so the check and the inserts are one step.
+pub fn create_first_workspace(
+    conn: &Connection,
+    workspace: &Workspace,
+    key: &ApiKey,
+    hash: KeyHash,
+) -> Result<bool, StoreError> {
+    let any = conn
+        .prepare_cached("SELECT 1 FROM workspaces LIMIT 1")?
+        .query_row([], |_| Ok(()))
+        .optional()?;
+    if any.is_some() {
+        return Ok(false);
+    }
+    insert_workspace(conn, workspace, "INSERT")?;
+    insert_api_key(conn, key, hash, "INSERT")?;
+    Ok(true)
+}
+
+/// Stores rows as given, skipping any whose id is already there.
+pub fn import(conn: &Connection, rows: &ImportRows) -> Result<(), StoreError> {
+    for workspace in &rows.workspaces {
+        insert_workspace(conn, workspace, "INSERT OR IGNORE")?;
+    }
+    for (key, hash) in &rows.keys {
+        check_listed_workspaces(conn, key)?;
+        insert_api_key(conn, key, *hash, "INSERT OR IGNORE")?;
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, email_norm, subscribed, \
+         unsub_token, custom_fields, created_at, updated_at, version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO NOTHING",
+    )?;
+    for c in &rows.contacts {
+        insert.execute(params![
+            c.id.as_str(),
+            c.workspace_id.as_str(),
+            c.name,
+            c.first_name,
+            c.last_name,
+            c.email.as_str(),
+            c.email.normalized(),
+            c.subscribed,
+            c.unsub_token.as_str(),
+            c.custom_fields.to_json_string(),
+            c.created_at.millis(),
+            c.updated_at.millis(),
+            c.version,
+        ])?;
+    }
+    Ok(())
 }
 
 pub fn list_workspaces(conn: &Connection) -> Result<Vec<Workspace>, StoreError> {
@@ -43,7 +111,7 @@ pub fn workspace_exists(conn: &Connection, id: &WorkspaceId) -> Result<bool, Sto
     Ok(found.is_some())
 }
 
-pub fn create_api_key(conn: &Connection, key: &ApiKey, hash: KeyHash) -> Result<(), StoreError> {
+fn check_listed_workspaces(conn: &Connection, key: &ApiKey) -> Result<(), StoreError> {
     if let WorkspaceGrant::Listed(list) = &key.grant {
         for workspace in list {
             if !workspace_exists(conn, workspace)? {
@@ -51,10 +119,24 @@ pub fn create_api_key(conn: &Connection, key: &ApiKey, hash: KeyHash) -> Result<
             }
         }
     }
-    conn.prepare_cached(
-        "INSERT INTO api_keys (id, name, secret_sha256, all_workspaces, read_only, created_at, revoked_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
-    )?
+    Ok(())
+}
+
+pub fn create_api_key(conn: &Connection, key: &ApiKey, hash: KeyHash) -> Result<(), StoreError> {
+    check_listed_workspaces(conn, key)?;
+    insert_api_key(conn, key, hash, "INSERT")
+}
+
+fn insert_api_key(
+    conn: &Connection,
+    key: &ApiKey,
+    hash: KeyHash,
+    verb: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!(
+        "{verb} INTO api_keys (id, name, secret_sha256, all_workspaces, read_only, created_at, revoked_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))?
     .execute(params![
         key.id.as_str(),
         key.name,
@@ -62,6 +144,7 @@ pub fn create_api_key(conn: &Connection, key: &ApiKey, hash: KeyHash) -> Result<
         key.grant == WorkspaceGrant::All,
         key.read_only,
         key.created_at.millis(),
+        key.revoked_at.map(Timestamp::millis),
     ])?;
     if let WorkspaceGrant::Listed(list) = &key.grant {
         let mut stmt = conn.prepare_cached(
@@ -75,6 +158,27 @@ pub fn create_api_key(conn: &Connection, key: &ApiKey, hash: KeyHash) -> Result<
 }
 
 const KEY_COLUMNS: &str = "id, name, all_workspaces, read_only, created_at, revoked_at";
+
+/// Every key with its hash, oldest first.
+pub fn export_api_keys(conn: &Connection) -> Result<Vec<(ApiKey, KeyHash)>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {KEY_COLUMNS}, secret_sha256 FROM api_keys ORDER BY created_at, id"
+    ))?;
+    let keys = stmt
+        .query_map([], |r| {
+            let hash: Vec<u8> = r.get(6)?;
+            let hash: [u8; 32] = hash.try_into().map_err(|_| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    6,
+                    rusqlite::types::Type::Blob,
+                    "a stored key hash is not 32 bytes".into(),
+                )
+            })?;
+            Ok((key_from_row(conn, r)?, KeyHash(hash)))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(keys)
+}
 
 fn key_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<ApiKey> {
     let id: String = row.get(0)?;

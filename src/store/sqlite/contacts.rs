@@ -181,3 +181,25 @@ pub fn delete_many(
     let removed = conn.prepare_cached(sql)?.execute([workspace.as_str()])?;
     Ok(removed as u64)
 }
+
+/// Up to `limit` contacts of a workspace after `after`, in (createdAt, id) order.
+pub fn export(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    after: Option<&(Timestamp, ContactId)>,
+    limit: u32,
+) -> Result<Vec<Contact>, StoreError> {
+    let (created, id) = match after {
+        Some((t, id)) => (t.millis(), id.as_str()),
+        None => (i64::MIN, ""),
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = ?1 \
+         AND (created_at, id) > (?2, ?3) ORDER BY created_at, id LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(
+        params![workspace.as_str(), created, id, i64::from(limit)],
+        contact_from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

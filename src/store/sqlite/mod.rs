@@ -15,7 +15,8 @@ use crate::domain::ids::{ApiKeyId, ContactId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, Store, StoreError, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, ImportRows, Store, StoreError,
+    UpdateOutcome,
 };
 use async_trait::async_trait;
 use readers::Readers;
@@ -151,6 +152,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn create_first_workspace(
+        &self,
+        workspace: Workspace,
+        key: ApiKey,
+        hash: KeyHash,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| admin::create_first_workspace(conn, &workspace, &key, hash))
+            .await
+    }
+
     async fn create_api_key(&self, key: ApiKey, hash: KeyHash) -> Result<(), StoreError> {
         self.writer
             .write(move |conn| admin::create_api_key(conn, &key, hash))
@@ -233,6 +245,28 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         self.writer
             .write(move |conn| contacts::delete_many(conn, &workspace, scope))
+            .await
+    }
+
+    async fn export_api_keys(&self) -> Result<Vec<(ApiKey, KeyHash)>, StoreError> {
+        self.readers.read(admin::export_api_keys).await
+    }
+
+    async fn export_contacts(
+        &self,
+        workspace: &WorkspaceId,
+        after: Option<(Timestamp, ContactId)>,
+        limit: u32,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let workspace = workspace.clone();
+        self.readers
+            .read(move |conn| contacts::export(conn, &workspace, after.as_ref(), limit))
+            .await
+    }
+
+    async fn import(&self, rows: ImportRows) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| admin::import(conn, &rows))
             .await
     }
 }

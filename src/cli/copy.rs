@@ -1,0 +1,168 @@
+//! `purrlist copy --from URL --to URL`: moves every workspace, key (hash) and contact
+//! from one store to another as they are (ids, tokens, times), then checks the counts.
+
+use crate::config::Config;
+use crate::domain::ids::WorkspaceId;
+use crate::domain::workspace::Workspace;
+use crate::store::{self, ContactQuery, ImportRows, SharedStore, redact_url};
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Contacts read and written per step.
+const BATCH: u32 = 1000;
+
+/// What to copy and whether a target with rows is acceptable.
+#[derive(Debug, clap::Args)]
+pub struct CopyArgs {
+    /// The store to read, e.g. sqlite://purrlist.db.
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// The store to fill, e.g. postgres://user@host/purrlist.
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// Continue an interrupted copy: rows already in the target (same id) are kept.
+    #[arg(long)]
+    resume: bool,
+}
+
+async fn contact_total(store: &SharedStore, workspace: &WorkspaceId) -> anyhow::Result<u64> {
+    let page = store
+        .list_contacts(ContactQuery {
+            workspace: workspace.clone(),
+            email: None,
+            subscribed: None,
+            limit: 1,
+            offset: 0,
+        })
+        .await?;
+    Ok(page.total)
+}
+
+pub async fn run(args: CopyArgs, config: &Config) -> anyhow::Result<()> {
+    if args.from == args.to {
+        bail!("--from and --to name the same database");
+    }
+    let options = config.store_options();
+    let source = store::open(&args.from, &options)
+        .await
+        .with_context(|| format!("cannot open the source {}", redact_url(&args.from)))?;
+    let target = store::open(&args.to, &options)
+        .await
+        .with_context(|| format!("cannot open the target {}", redact_url(&args.to)))?;
+
+    let existing = target.list_workspaces().await?.len();
+    let existing_keys = target.list_api_keys().await?.len();
+    if (existing > 0 || existing_keys > 0) && !args.resume {
+        bail!(
+            "the target {} is not empty ({existing} workspace(s), {existing_keys} key(s)); \
+             refusing to copy into it. Pass --resume to continue an interrupted copy \
+             (rows already there are kept), or point --to at an empty database.",
+            redact_url(&args.to)
+        );
+    }
+
+    let workspaces = source.list_workspaces().await?;
+    let keys = source.export_api_keys().await?;
+    let mut totals = Vec::with_capacity(workspaces.len());
+    for w in &workspaces {
+        totals.push(contact_total(&source, &w.id).await?);
+    }
+    let all_contacts: u64 = totals.iter().sum();
+    eprintln!(
+        "Copying {} workspace(s), {} key(s) and {all_contacts} contact(s) from {} to {}.",
+        workspaces.len(),
+        keys.len(),
+        redact_url(&args.from),
+        redact_url(&args.to)
+    );
+    target
+        .import(ImportRows {
+            workspaces: workspaces.clone(),
+            keys: keys.clone(),
+            contacts: Vec::new(),
+        })
+        .await
+        .context("cannot copy workspaces and keys")?;
+
+    let bar = ProgressBar::new(all_contacts).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} contacts ({per_sec}, {eta} left) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    for workspace in &workspaces {
+        copy_contacts(&source, &target, workspace, &bar).await?;
+    }
+    bar.finish_and_clear();
+
+    verify(&source, &target, &workspaces, &totals, keys.len()).await?;
+    println!(
+        "Copied and verified: {} workspace(s), {} key(s), {all_contacts} contact(s).",
+        workspaces.len(),
+        keys.len()
+    );
+    Ok(())
+}
+
+async fn copy_contacts(
+    source: &SharedStore,
+    target: &SharedStore,
+    workspace: &Workspace,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    bar.set_message(workspace.id.to_string());
+    let mut after = None;
+    loop {
+        let batch = source.export_contacts(&workspace.id, after, BATCH).await?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = Some((last.created_at, last.id.clone()));
+        let count = batch.len() as u64;
+        target
+            .import(ImportRows {
+                contacts: batch,
+                ..ImportRows::default()
+            })
+            .await
+            .with_context(|| format!("cannot copy contacts of {}", workspace.id))?;
+        bar.inc(count);
+    }
+}
+
+/// Compares counts: workspaces, keys, and contacts per workspace (all and subscribed).
+async fn verify(
+    source: &SharedStore,
+    target: &SharedStore,
+    workspaces: &[Workspace],
+    totals: &[u64],
+    keys: usize,
+) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    let target_workspaces = target.list_workspaces().await?.len();
+    if target_workspaces != workspaces.len() {
+        problems.push(format!(
+            "workspaces: source {}, target {target_workspaces}",
+            workspaces.len()
+        ));
+    }
+    let target_keys = target.list_api_keys().await?.len();
+    if target_keys != keys {
+        problems.push(format!("keys: source {keys}, target {target_keys}"));
+    }
+    for (workspace, &expected) in workspaces.iter().zip(totals) {
+        let now_in_source = contact_total(source, &workspace.id).await?;
+        let copied = contact_total(target, &workspace.id).await?;
+        if copied != expected || now_in_source != expected {
+            problems.push(format!(
+                "contacts of {}: source {now_in_source} (was {expected} at the start), target {copied}",
+                workspace.id
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "verification failed (was the source written to during the copy?):\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    Ok(())
+}
