@@ -96,69 +96,110 @@ fn database_files(path: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .collect()
 }
 
-#[tokio::test]
-async fn api_keys_are_stored_only_as_hashes_and_never_logged() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db_path = dir.path().join("secrets.db");
-    let database = format!("sqlite://{}", db_path.display());
-    let log = dir.path().join("server.log");
-    let server = start(&database, &log);
-    let created = purrlist(&database)
+/// The keys a run used: the first-start key, a CLI-made key, and one that does not exist.
+struct UsedKeys {
+    first: String,
+    second: String,
+    unknown: String,
+}
+
+impl UsedKeys {
+    fn all(&self) -> [&String; 3] {
+        [&self.first, &self.second, &self.unknown]
+    }
+
+    /// SHA-256 of the two real keys, as the database should hold them.
+    fn expected_hashes(&self) -> HashSet<Vec<u8>> {
+        [&self.first, &self.second]
+            .iter()
+            .map(|k| Sha256::digest(k.as_bytes()).to_vec())
+            .collect()
+    }
+}
+
+/// Starts the binary on `database` with its log in `log`, makes a second key with the CLI,
+/// uses every key (good and bad) on reads and a write, calls `while_running` (to read the
+/// database while the server has it open), stops the server, and checks the CLI's and the
+/// server's logs hold no key.
+async fn use_keys(database: &str, log: &Path, while_running: impl FnOnce()) -> UsedKeys {
+    let server = start(database, log);
+    let created = purrlist(database)
         .args(["key", "create", "--read-only", "--name", "second"])
         .output()
         .expect("key create");
     assert!(created.status.success());
-    let second = String::from_utf8(created.stdout).expect("utf-8");
-    let second = second
+    let stdout = String::from_utf8(created.stdout).expect("utf-8");
+    let second = stdout
         .lines()
         .last()
         .expect("secret line")
         .trim()
         .to_owned();
-    assert!(
-        !contains(&created.stderr, &second),
-        "key create logs its secret"
-    );
-    let unknown = "purr_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ".to_owned();
+    let keys = UsedKeys {
+        first: server.key.clone(),
+        second,
+        unknown: "purr_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ".to_owned(),
+    };
     let client = reqwest::Client::new();
     let list = format!(
         "{}/v1/contacts?newsletter_id={}",
         server.address, server.workspace
     );
-    for key in [&server.key, &second, &unknown, &format!("{}x", server.key)] {
+    let wrong = format!("{}x", keys.first);
+    for key in [&keys.first, &keys.second, &keys.unknown, &wrong] {
         send(client.request(Method::GET, &list).bearer_auth(key)).await;
     }
     send(
         client
             .request(Method::POST, format!("{}/v1/contacts", server.address))
-            .bearer_auth(&server.key)
+            .bearer_auth(&keys.first)
             .json(&json!({"newsletter_id": server.workspace, "contacts": [{"email": "s@example.com"}]})),
     )
     .await
     .expect_status(200);
-
-    let first = server.key.clone();
-    let secrets = [&first, &second, &unknown];
-    // While the server runs, the WAL holds the latest writes: check it too.
-    let mut files = database_files(&db_path);
+    while_running();
     drop(server);
-    files.extend(database_files(&db_path));
-    files.push((log.clone(), std::fs::read(&log).expect("log")));
-    assert!(files.len() >= 3, "database, WAL and log were read");
-    let log_text = std::fs::read_to_string(&log).expect("log");
-    assert!(
-        log_text.contains("key_"),
-        "the log names keys by id: {log_text}"
-    );
-    for (path, bytes) in &files {
-        for secret in secrets {
-            let body = secret.trim_start_matches("purr_");
+    let log_bytes = std::fs::read(log).expect("log");
+    assert!(contains(&log_bytes, "key_"), "the log names keys by id");
+    for (what, bytes) in [
+        ("the server log", &log_bytes),
+        ("key create's log", &created.stderr),
+    ] {
+        for secret in keys.all() {
             assert!(
-                !contains(bytes, body),
-                "{} contains an API key",
-                path.display()
+                !contains(bytes, secret.trim_start_matches("purr_")),
+                "{what} contains an API key"
             );
         }
+    }
+    keys
+}
+
+#[track_caller]
+fn assert_no_key_in(keys: &UsedKeys, what: &str, bytes: &[u8]) {
+    for secret in keys.all() {
+        assert!(
+            !contains(bytes, secret.trim_start_matches("purr_")),
+            "{what} contains an API key"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_stores_api_keys_only_as_hashes_and_never_logs_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_path = dir.path().join("secrets.db");
+    let database = format!("sqlite://{}", db_path.display());
+    // While the server runs, the WAL holds the latest writes: read it then too.
+    let mut files = Vec::new();
+    let keys = use_keys(&database, &dir.path().join("server.log"), || {
+        files.extend(database_files(&db_path));
+    })
+    .await;
+    files.extend(database_files(&db_path));
+    assert!(files.len() >= 3, "database and WAL were read");
+    for (path, bytes) in &files {
+        assert_no_key_in(&keys, &path.display().to_string(), bytes);
     }
     let conn = rusqlite::Connection::open(&db_path).expect("open database");
     let stored: HashSet<Vec<u8>> = conn
@@ -168,14 +209,40 @@ async fn api_keys_are_stored_only_as_hashes_and_never_logged() {
         .expect("rows")
         .map(|r| r.expect("hash"))
         .collect();
-    let expected: HashSet<Vec<u8>> = [&first, &second]
-        .iter()
-        .map(|k| Sha256::digest(k.as_bytes()).to_vec())
-        .collect();
     assert_eq!(
-        stored, expected,
+        stored,
+        keys.expected_hashes(),
         "each key is stored as the SHA-256 of its text"
     );
+}
+
+#[tokio::test]
+async fn postgres_stores_api_keys_only_as_hashes_and_never_logs_them() {
+    let test = "postgres_stores_api_keys_only_as_hashes_and_never_logs_them";
+    let Some(admin_url) = crate::fresh_database::test_url(test) else {
+        return;
+    };
+    let fresh = crate::fresh_database::FreshDatabase::create(&admin_url);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = use_keys(&fresh.url, &dir.path().join("server.log"), || {}).await;
+    // Everything the database holds, as pg_dump writes it (bytea as hex).
+    let dump = Command::new("pg_dump")
+        .args(["--no-owner", "--data-only", &fresh.url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert_no_key_in(&keys, "pg_dump", &dump.stdout);
+    let text = String::from_utf8_lossy(&dump.stdout);
+    for hash in keys.expected_hashes() {
+        assert!(
+            text.contains(&hex::encode(hash)),
+            "the key's SHA-256 is stored"
+        );
+    }
 }
 
 #[tokio::test]
