@@ -285,3 +285,19 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ENV_VARS;
+
+    #[test]
+    fn every_environment_variable_is_documented() {
+        let reference = include_str!("../docs/configuration.md");
+        for name in ENV_VARS.iter().filter(|n| **n != "PURRLIST_CONFIG") {
+            assert!(
+                reference.contains(&format!("`{name}`")),
+                "{name} is missing from docs/configuration.md"
+            );
+        }
+    }
+}

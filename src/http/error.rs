@@ -267,3 +267,19 @@ pub const ERROR_CODES: &[&str] = &[
     "database_unavailable",
     "internal_error",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::ERROR_CODES;
+
+    #[test]
+    fn every_error_code_is_in_the_api_reference_table() {
+        let reference = include_str!("../../docs/api.md");
+        for code in ERROR_CODES {
+            assert!(
+                reference.contains(&format!("| `{code}` |")),
+                "{code} is missing from the error table in docs/api.md"
+            );
+        }
+    }
+}
