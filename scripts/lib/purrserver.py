@@ -39,15 +39,15 @@ def build_binary(release: bool) -> str:
 class Database:
     """A fresh database for one run: a SQLite file in a temp dir, or a new PostgreSQL database."""
 
-    def __init__(self, backend: str, workdir: str):
+    def __init__(self, backend: str, workdir: str, admin_url: str = POSTGRES_ADMIN_URL):
         self.backend = backend
         if backend == "sqlite":
             self.path = os.path.join(workdir, "purrlist.db")
             self.url = f"sqlite://{self.path}"
         elif backend == "postgres":
             self.name = f"purrlist_rel_{uuid.uuid4().hex[:12]}"
-            self.admin_url = POSTGRES_ADMIN_URL
-            base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+            self.admin_url = admin_url
+            base = admin_url.rsplit("/", 1)[0]
             self.url = f"{base}/{self.name}"
             self.psql(f'CREATE DATABASE "{self.name}"')
         else:
