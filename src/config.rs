@@ -92,6 +92,9 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     public_url: Option<String>,
     event_retention_days: Option<u64>,
+    max_concurrent_requests: Option<usize>,
+    rate_limit_per_second: Option<u32>,
+    rate_limit_burst: Option<u32>,
 }
 
 /// Environment variables purrlist reads (besides `PURRLIST_LOG`, the log filter).
@@ -108,6 +111,9 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_LOG_FORMAT",
     "PURRLIST_PUBLIC_URL",
     "PURRLIST_EVENT_RETENTION_DAYS",
+    "PURRLIST_MAX_CONCURRENT_REQUESTS",
+    "PURRLIST_RATE_LIMIT_PER_SECOND",
+    "PURRLIST_RATE_LIMIT_BURST",
     "PURRLIST_LOG",
 ];
 
@@ -193,6 +199,9 @@ impl Config {
             log_format: parse_word("PURRLIST_LOG_FORMAT")?,
             public_url: std::env::var("PURRLIST_PUBLIC_URL").ok(),
             event_retention_days: parse_env("PURRLIST_EVENT_RETENTION_DAYS")?,
+            max_concurrent_requests: parse_env("PURRLIST_MAX_CONCURRENT_REQUESTS")?,
+            rate_limit_per_second: parse_env("PURRLIST_RATE_LIMIT_PER_SECOND")?,
+            rate_limit_burst: parse_env("PURRLIST_RATE_LIMIT_BURST")?,
         };
         self.set(env);
         Ok(())
@@ -211,6 +220,9 @@ impl Config {
             log_format,
             public_url,
             event_retention_days,
+            max_concurrent_requests,
+            rate_limit_per_second,
+            rate_limit_burst,
         } = layer;
         if let Some(v) = listen {
             self.listen = v;
@@ -246,6 +258,15 @@ impl Config {
         if let Some(days) = event_retention_days {
             self.event_retention = Duration::from_secs(days.saturating_mul(86_400));
         }
+        if let Some(v) = max_concurrent_requests {
+            self.limits.max_concurrent_requests = v;
+        }
+        if let Some(v) = rate_limit_per_second {
+            self.limits.rate_limit.per_second = v;
+        }
+        if let Some(v) = rate_limit_burst {
+            self.limits.rate_limit.burst = v;
+        }
     }
 
     /// Checks values that cannot work.
@@ -263,6 +284,12 @@ impl Config {
             if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
                 bail!("public_url must be an http:// or https:// URL, got {url:?}");
             }
+        }
+        if self.limits.max_concurrent_requests == 0 {
+            bail!("max_concurrent_requests must be at least 1");
+        }
+        if self.limits.rate_limit.burst > 0 && !self.limits.rate_limit.is_on() {
+            bail!("rate_limit_burst is set but rate_limit_per_second is 0 (off); set both");
         }
         if self.pg_pool_size == 0 {
             bail!("the PostgreSQL pool size must be at least 1");
@@ -295,6 +322,22 @@ impl Config {
                     .max(Duration::from_secs(1)),
                 ..PostgresOptions::default()
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ENV_VARS;
+
+    #[test]
+    fn every_environment_variable_is_documented() {
+        let reference = include_str!("../docs/configuration.md");
+        for name in ENV_VARS.iter().filter(|n| **n != "PURRLIST_CONFIG") {
+            assert!(
+                reference.contains(&format!("`{name}`")),
+                "{name} is missing from docs/configuration.md"
+            );
         }
     }
 }

@@ -14,7 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-/// The bulk request (documentation shape; the body is read field by field).
+/// The bulk request (documentation shape; the body is read field by field). The published
+/// schema is the hand-written one in `openapi_schemas.rs`, which replaces this one.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // documents the body in OpenAPI
 pub struct BulkRequest {

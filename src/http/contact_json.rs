@@ -70,7 +70,8 @@ impl From<Contact> for ContactBody {
 }
 
 /// A write to one contact: the PUT body, and each item of a bulk request.
-/// Unknown fields and the read-only ones are ignored.
+/// Unknown fields and the read-only ones are ignored. The published schema is the more
+/// precise hand-written one in `openapi_schemas.rs`, which replaces this one.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // documents the body in OpenAPI; the body is read by domain::patch_input
 pub struct ContactWrite {

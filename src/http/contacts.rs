@@ -32,7 +32,7 @@ fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
 #[utoipa::path(
     get, path = "/v1/contacts", tag = "contacts",
     params(
-        ("newsletter_id" = Option<String>, Query, description = "The workspace (`wks_…`); may be left out when the key grants exactly one."),
+        ("newsletter_id" = Option<String>, Query, pattern = "^(wks_[A-Za-z0-9_-]{21})?$", description = "The workspace (`wks_…`); may be left out when the key grants exactly one."),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
         ("page" = Option<u64>, Query, minimum = 1, maximum = 10000000, description = "Page number, default 1."),
         ("email" = Option<String>, Query, description = "Exact, case-insensitive match on the email."),
@@ -84,7 +84,7 @@ pub async fn list_contacts(
 #[utoipa::path(
     delete, path = "/v1/contacts", tag = "contacts",
     params(
-        ("newsletter_id" = Option<String>, Query, description = "The workspace; may be left out when the key grants exactly one."),
+        ("newsletter_id" = Option<String>, Query, pattern = "^(wks_[A-Za-z0-9_-]{21})?$", description = "The workspace; may be left out when the key grants exactly one."),
         ("subscribed" = Option<bool>, Query, description = "`true` deletes every contact, subscribed ones included; otherwise only unsubscribed contacts are deleted."),
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`."),
     ),
@@ -124,7 +124,7 @@ pub async fn delete_contacts(
 /// Read one contact.
 #[utoipa::path(
     get, path = "/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path, description = "The contact id (`con_…`).")),
+    params(("id" = String, Path, pattern = "^con_[A-Za-z0-9_-]{21}$", description = "The contact id (`con_…`); an id of another shape is `404`.")),
     responses(
         (status = 200, description = "The contact.", body = ContactBody,
             headers(("ETag" = String, description = "The contact's version, a strong ETag such as `\"3\"`; changes exactly when the contact does."))),
@@ -151,7 +151,7 @@ pub async fn get_contact(
 /// Update one contact: given fields are set, left-out fields keep their value.
 #[utoipa::path(
     put, path = "/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path, description = "The contact id (`con_…`)."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
+    params(("id" = String, Path, pattern = "^con_[A-Za-z0-9_-]{21}$", description = "The contact id (`con_…`); an id of another shape is `404`."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     request_body(content = ContactWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "The whole contact after the write.", body = ContactBody,
@@ -197,7 +197,7 @@ pub async fn put_contact(
 /// Delete one contact.
 #[utoipa::path(
     delete, path = "/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path, description = "The contact id (`con_…`)."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
+    params(("id" = String, Path, pattern = "^con_[A-Za-z0-9_-]{21}$", description = "The contact id (`con_…`); an id of another shape is `404`."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`invalid_header`: a malformed `If-Match` or `Idempotency-Key`.", body = ErrorBody),

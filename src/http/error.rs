@@ -132,6 +132,26 @@ impl ApiError {
         e
     }
 
+    /// 429 when the key has used up its request budget; `Retry-After` is added by the limiter.
+    pub fn rate_limited() -> ApiError {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "This API key is sending requests too fast. Retry after the `Retry-After` seconds.",
+        )
+    }
+
+    /// 503 when the server already has as many requests in flight as it allows.
+    pub fn overloaded() -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "The server is busy with too many requests; nothing was done. Retry shortly.",
+        );
+        e.0.retry_after = Some(1);
+        e
+    }
+
     /// 500 whose cause is logged, never shown.
     pub fn internal(cause: impl Into<String>) -> ApiError {
         let mut e = ApiError::new(
@@ -250,7 +270,25 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_header",
     "idempotency_key_reused",
     "idempotency_key_in_flight",
+    "rate_limited",
     "request_timeout",
+    "overloaded",
     "database_unavailable",
     "internal_error",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::ERROR_CODES;
+
+    #[test]
+    fn every_error_code_is_in_the_api_reference_table() {
+        let reference = include_str!("../../docs/api.md");
+        for code in ERROR_CODES {
+            assert!(
+                reference.contains(&format!("| `{code}` |")),
+                "{code} is missing from the error table in docs/api.md"
+            );
+        }
+    }
+}

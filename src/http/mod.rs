@@ -13,8 +13,12 @@ pub mod idempotency;
 pub mod key_cache;
 pub mod middleware;
 pub mod openapi;
+pub mod openapi_responses;
+pub mod openapi_schemas;
+pub mod overload;
 pub mod pages;
 pub mod query;
+pub mod rate_limit;
 pub mod unsubscribe;
 
 use crate::domain::ids::WorkspaceId;
@@ -24,9 +28,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use error::ApiError;
 use key_cache::KeyCache;
+use rate_limit::{RateLimit, RateLimiter};
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Request limits (api.md §5).
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +43,10 @@ pub struct Limits {
     pub bulk_body_bytes: usize,
     /// Time limit of one request.
     pub request_timeout: Duration,
+    /// Requests in flight at once; more are refused with 503.
+    pub max_concurrent_requests: usize,
+    /// Requests per API key (off by default).
+    pub rate_limit: RateLimit,
 }
 
 impl Default for Limits {
@@ -45,6 +55,8 @@ impl Default for Limits {
             body_bytes: 64 * 1024,
             bulk_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 512,
+            rate_limit: RateLimit::default(),
         }
     }
 }
@@ -58,6 +70,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// Request limits.
     pub limits: Limits,
+    /// Per-key request budgets, when rate limiting is on.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Workspaces known to exist (they are never deleted, so a hit stays true).
     known_workspaces: Arc<RwLock<HashSet<WorkspaceId>>>,
 }
@@ -69,6 +83,10 @@ impl AppState {
             store,
             keys: Arc::new(KeyCache::new(key_cache_ttl)),
             limits,
+            rate_limiter: limits
+                .rate_limit
+                .is_on()
+                .then(|| Arc::new(RateLimiter::new(limits.rate_limit))),
             known_workspaces: Arc::default(),
         }
     }
@@ -108,9 +126,11 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// The whole application: routes, fallbacks, authentication, request ids, time limit.
+/// The whole application: routes, fallbacks, and around them (outermost first) request
+/// ids and the time limit, the cap on requests in flight, authentication, rate limiting.
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
+    let permits = Arc::new(Semaphore::new(state.limits.max_concurrent_requests));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -140,10 +160,18 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             idempotency::idempotent,
         ))
+        // A refused (rate-limited) request never reaches the idempotency store.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_rate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            overload::shed_load(Arc::clone(&permits), req, next)
+        }))
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::observe(timeout, req, next)
         }))

@@ -5,6 +5,8 @@ use super::bulk::{BulkItemResult, BulkRequest, BulkResponse};
 use super::contact_json::{ContactBody, ContactList, ContactWrite, ContactsRemoved};
 use super::error::{ERROR_CODES, ErrorBody, ErrorDetail};
 use super::events::{ActorBody, EventBody, EventPage};
+use super::openapi_responses::{CommonResponses, install_links};
+use super::openapi_schemas;
 use super::{bulk, contacts, events, health, unsubscribe};
 use axum::Json;
 use axum::response::Html;
@@ -55,7 +57,7 @@ impl Modify for BearerScheme {
         ContactBody, ContactWrite, ContactList, ContactsRemoved, BulkRequest, BulkResponse,
         BulkItemResult, ErrorBody, ErrorDetail, EventPage, EventBody, ActorBody
     )),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &CommonResponses),
     tags(
         (name = "contacts", description = "Notocat-compatible contacts endpoints, plus single-contact GET and DELETE."),
         (name = "events", description = "The change feed of a workspace, which is also its consent record."),
@@ -71,9 +73,20 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
     DOC.get_or_init(ApiDoc::openapi)
 }
 
+/// The document as served: the generated one with the hand-written request schemas.
+pub fn document_json() -> &'static serde_json::Value {
+    static JSON: OnceLock<serde_json::Value> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut doc = serde_json::to_value(document()).unwrap_or_default();
+        openapi_schemas::install(&mut doc);
+        install_links(&mut doc);
+        doc
+    })
+}
+
 /// `GET /v1/openapi.json` (public).
-pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
-    Json(document())
+pub async fn openapi_json() -> Json<&'static serde_json::Value> {
+    Json(document_json())
 }
 
 fn escape(text: &str) -> String {

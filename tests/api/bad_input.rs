@@ -175,6 +175,7 @@ backend_test!(
             .new_contact(json!({"email": "someone@example.com", "name": "Kept", "custom_fields": {"k": 1}, "subscribed": false}))
             .await;
         let before = app.snapshot().await;
+        let bytes_before = app.sqlite_digest();
         assert_eq!(before.len(), 2);
         for case in table(&app.workspace, id_of(&contact)) {
             let mut request = app.req(case.method.clone(), &case.path).body(case.body);
@@ -193,6 +194,12 @@ backend_test!(
                 app.snapshot().await,
                 before,
                 "{} changed the database",
+                case.name
+            );
+            assert_eq!(
+                app.sqlite_digest(),
+                bytes_before,
+                "{} changed the database file's content",
                 case.name
             );
         }

@@ -147,6 +147,14 @@ impl TestApp {
         })
     }
 
+    /// SHA-256 of a `VACUUM INTO` copy of the SQLite database: equal digests mean equal
+    /// bytes of every table and index. `None` on other backends.
+    pub fn sqlite_digest(&self) -> Option<String> {
+        let path = self._dir.path().join("test.db");
+        path.exists()
+            .then(|| crate::db_digest::of_sqlite_file(&path))
+    }
+
     /// Another workspace; returns its id.
     pub async fn create_workspace(&self) -> String {
         self.store
