@@ -85,7 +85,7 @@ fn parse_items(contacts: Option<&Value>) -> Result<Vec<BulkItem>, ApiError> {
 /// Create or update contacts in bulk.
 #[utoipa::path(
     post, path = "/v1/contacts", tag = "contacts",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     request_body(content = BulkRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Every item applied.", body = BulkResponse),

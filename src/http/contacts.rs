@@ -86,7 +86,7 @@ pub async fn list_contacts(
     params(
         ("newsletter_id" = Option<String>, Query, pattern = "^(wks_[A-Za-z0-9_-]{21})?$", description = "The workspace; may be left out when the key grants exactly one."),
         ("subscribed" = Option<bool>, Query, description = "`true` deletes every contact, subscribed ones included; otherwise only unsubscribed contacts are deleted."),
-        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`."),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`."),
     ),
     responses(
         (status = 200, description = "How many contacts were deleted.", body = ContactsRemoved),
@@ -151,7 +151,7 @@ pub async fn get_contact(
 /// Update one contact: given fields are set, left-out fields keep their value.
 #[utoipa::path(
     put, path = "/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path, pattern = "^con_[A-Za-z0-9_-]{21}$", description = "The contact id (`con_…`); an id of another shape is `404`."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
+    params(("id" = String, Path, pattern = "^con_[A-Za-z0-9_-]{21}$", description = "The contact id (`con_…`); an id of another shape is `404`."), ("If-Match" = Option<String>, Header, pattern = "^(\\*|(W/)?\"[!#-~]*\"(\\s*,\\s*(W/)?\"[!#-~]*\")*)$", description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     request_body(content = ContactWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "The whole contact after the write.", body = ContactBody,
@@ -197,7 +197,7 @@ pub async fn put_contact(
 /// Delete one contact.
 #[utoipa::path(
     delete, path = "/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path, pattern = "^con_[A-Za-z0-9_-]{21}$", description = "The contact id (`con_…`); an id of another shape is `404`."), ("If-Match" = Option<String>, Header, description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
+    params(("id" = String, Path, pattern = "^con_[A-Za-z0-9_-]{21}$", description = "The contact id (`con_…`); an id of another shape is `404`."), ("If-Match" = Option<String>, Header, pattern = "^(\\*|(W/)?\"[!#-~]*\"(\\s*,\\s*(W/)?\"[!#-~]*\")*)$", description = "`*` or ETags (`\"3\"`); the write happens only if the contact is still at one of them, else 412."), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true`.")),
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`invalid_header`: a malformed `If-Match` or `Idempotency-Key`.", body = ErrorBody),

@@ -115,7 +115,7 @@ fn cursor(params: &QueryParams) -> Result<i64, ApiError> {
     get, path = "/v1/events", tag = "events",
     params(
         ("newsletter_id" = Option<String>, Query, description = "The workspace (`wks_…`); may be left out when the key grants exactly one."),
-        ("after" = Option<String>, Query, description = "A cursor (`next_cursor`, or an event `id`); events after it. Left out: from the oldest kept event."),
+        ("after" = Option<String>, Query, pattern = "^[0-9]{0,18}$", description = "A cursor (`next_cursor`, or an event `id`); events after it. Left out or empty: from the oldest kept event."),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Most events, default 100."),
         ("contact_id" = Option<String>, Query, description = "Only this contact's events: its history, and so its consent record."),
     ),

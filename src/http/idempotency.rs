@@ -14,7 +14,7 @@ use crate::domain::ids::ApiKeyId;
 use crate::domain::timestamp::Timestamp;
 use crate::store::SharedStore;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -94,10 +94,24 @@ impl Drop for RunningKey {
     }
 }
 
+/// The writes that honour the header, by method and route; any other request (a wrong
+/// method among them, which must stay a 405) passes through untouched.
+const IDEMPOTENT_ROUTES: &[(Method, &str)] = &[
+    (Method::POST, "/v1/contacts"),
+    (Method::DELETE, "/v1/contacts"),
+    (Method::PUT, "/v1/contacts/{id}"),
+    (Method::DELETE, "/v1/contacts/{id}"),
+];
+
 /// The middleware; see the module docs.
 pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let applies = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE)
-        && req.uri().path().starts_with("/v1/");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let applies = IDEMPOTENT_ROUTES
+        .iter()
+        .any(|(method, path)| method == req.method() && route == Some(*path));
     let raw_key = req.headers().get(IDEMPOTENCY_KEY).cloned();
     let caller = req.extensions().get::<Caller>().cloned();
     let (Some(raw_key), Some(caller), true) = (raw_key, caller, applies) else {

@@ -79,6 +79,7 @@ pub fn document_json() -> &'static serde_json::Value {
     JSON.get_or_init(|| {
         let mut doc = serde_json::to_value(document()).unwrap_or_default();
         openapi_schemas::install(&mut doc);
+        openapi_schemas::drop_null_from_parameters(&mut doc);
         install_links(&mut doc);
         doc
     })

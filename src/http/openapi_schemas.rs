@@ -168,3 +168,32 @@ pub fn install(doc: &mut Value) {
         schemas.insert(name.to_owned(), schema);
     }
 }
+
+/// Query and header parameters are text or absent, never JSON `null`; utoipa marks every
+/// `Option<T>` parameter nullable, which would invite clients (and fuzzers) to send the
+/// word `null`. Keeps only the non-null type.
+pub fn drop_null_from_parameters(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for schema in parameters.iter_mut().filter_map(|p| p.get_mut("schema")) {
+            if let Some(types) = schema.get("type").and_then(Value::as_array) {
+                let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if let [only] = kept.as_slice() {
+                    schema["type"] = only.clone();
+                }
+            }
+        }
+    }
+}
