@@ -250,7 +250,7 @@ fn time_query(
     )
 }
 
-/// The list and search SQL of `contacts::list`: a COUNT, then the page.
+/// The list and search SQL of `contacts::list`: the total, then the page.
 fn page(
     conn: &Connection,
     ws: &str,
@@ -286,7 +286,10 @@ fn page(
             }
         }
         None => {
-            let _: i64 = count.query_row(params![ws], |r| r.get(0))?;
+            // The total from the counts the triggers keep (migration 0002).
+            let _: i64 = conn
+                .prepare_cached("SELECT contacts FROM workspace_counts WHERE workspace_id = ?1")?
+                .query_row(params![ws], |r| r.get(0))?;
             let mut q = select.query(params![ws, limit, offset])?;
             while let Some(r) = q.next()? {
                 read(r)?;

@@ -2,7 +2,10 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_workspace_counts.sql"),
+];
 
 /// Brings the database to the newest schema; refuses a database from a newer purrlist.
 pub fn migrate(conn: &Connection) -> anyhow::Result<()> {
