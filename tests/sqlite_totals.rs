@@ -179,3 +179,43 @@ async fn counts_are_backfilled_when_an_older_database_is_migrated() {
     assert_eq!(subscribed.total, 6);
     assert_totals_exact(&store, &a).await;
 }
+
+#[tokio::test]
+async fn emails_moved_in_bulk_are_found_under_their_new_owner() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir.path().join("swap.db")).await;
+    let a = store
+        .create_workspace("A".into(), Timestamp::now())
+        .await
+        .expect("ws")
+        .id;
+    bulk(
+        &store,
+        &a,
+        json!([{"email": "x@example.com"}, {"email": "y@example.com"}]),
+    )
+    .await;
+    let find = |email: &str| {
+        let q = ContactQuery {
+            email: Some(email.to_owned()),
+            ..query(&a, None, 0)
+        };
+        let store = store.clone();
+        async move { store.list_contacts(q).await.expect("list").contacts }
+    };
+    let (x, y) = (find("x@example.com").await, find("y@example.com").await);
+    bulk(
+        &store,
+        &a,
+        json!([{"id": x[0].id.as_str(), "email": "z@example.com"},
+               {"id": y[0].id.as_str(), "email": "X@Example.com", "subscribed": false}]),
+    )
+    .await;
+    assert_eq!(find("z@example.com").await[0].id, x[0].id);
+    assert!(find("y@example.com").await.is_empty());
+    let moved = find("x@example.com").await;
+    assert_eq!(moved[0].id, y[0].id);
+    assert_eq!(moved[0].email.as_str(), "X@Example.com");
+    assert!(!moved[0].subscribed);
+    assert_totals_exact(&store, &a).await;
+}

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 /// The columns the store reads for a contact (src/store/sqlite/rows.rs).
 const COLUMNS: &str = "id, workspace_id, name, first_name, last_name, email, subscribed, \
      unsub_token, custom_fields, created_at, updated_at, version";
+/// A PUT that keeps email and subscribed sets only the other columns (rows.rs).
+const UPDATE_KEEPING_EMAIL: &str = "UPDATE contacts SET name = ?2, first_name = ?3, last_name = ?4, \
+     custom_fields = ?5, updated_at = ?6, version = ?7 WHERE id = ?1";
 const UPDATE: &str = "UPDATE contacts SET name = ?2, first_name = ?3, last_name = ?4, email = ?5, \
      email_norm = ?6, subscribed = ?7, custom_fields = ?8, updated_at = ?9, version = ?10 WHERE id = ?1";
 const INSERT: &str = "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, \
@@ -78,29 +81,17 @@ fn load_ids(path: &str) -> anyhow::Result<Vec<(String, String)>> {
         .collect())
 }
 
-/// Reads the row as the store does, then writes every column back with a new name.
+/// Reads the row as the store does, then writes it back with a new name.
 fn update_one(conn: &Connection, id: &str, name: &str, now: i64) -> rusqlite::Result<()> {
-    let row: (String, String, String, bool, String, i64) = conn
+    let row: (String, String, String, i64) = conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"))?
-        .query_row([id], |r| {
-            Ok((
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(8)?,
-                r.get(11)?,
-            ))
-        })?;
-    let (first, last, email, subscribed, fields, version) = row;
-    conn.prepare_cached(UPDATE)?.execute(params![
+        .query_row([id], |r| Ok((r.get(3)?, r.get(4)?, r.get(8)?, r.get(11)?)))?;
+    let (first, last, fields, version) = row;
+    conn.prepare_cached(UPDATE_KEEPING_EMAIL)?.execute(params![
         id,
         name,
         first,
         last,
-        email,
-        email,
-        subscribed,
         fields,
         now,
         version + 1

@@ -44,13 +44,16 @@ pub fn update(
     let current = get(conn, id)?
         .filter(|c| grant.includes(&c.workspace_id))
         .ok_or(StoreError::ContactNotFound)?;
+    // The unique index means an unchanged email can only be held by this contact.
     let holder = match &patch.email {
-        Some(email) => email_holder(conn, &current.workspace_id, email.normalized())?,
-        None => None,
+        Some(email) if email.normalized() != current.email.normalized() => {
+            email_holder(conn, &current.workspace_id, email.normalized())?
+        }
+        _ => None,
     };
     match plan_update(&current, holder.as_ref(), patch, now) {
         Ok(Some(next)) => {
-            update_contact_row(conn, &next)?;
+            update_contact_row(conn, &current, &next)?;
             Ok(UpdateOutcome {
                 contact: next,
                 changed: true,
@@ -108,8 +111,8 @@ pub fn upsert(
             park.execute([before.id.as_str()])?;
         }
     }
-    for (_, after) in &plan.updates {
-        update_contact_row(conn, after)?;
+    for (before, after) in &plan.updates {
+        update_contact_row(conn, before, after)?;
     }
     for created in &plan.creates {
         insert_contact(conn, created)?;
