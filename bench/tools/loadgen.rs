@@ -128,7 +128,14 @@ async fn fixed_rate(a: Args) -> anyhow::Result<serde_json::Value> {
     let mut due = start;
     let mut tasks = tokio::task::JoinSet::new();
     while due < end {
-        tokio::time::sleep_until(due.into()).await;
+        // Tokio's timer rounds to the millisecond; sleep short and yield the rest so a
+        // late wake-up of this generator is not counted as server latency.
+        if let Some(early) = due.checked_sub(Duration::from_millis(1)) {
+            tokio::time::sleep_until(early.into()).await;
+        }
+        while Instant::now() < due {
+            tokio::task::yield_now().await;
+        }
         let now = Instant::now();
         // Issue everything that is due (the timer wakes at most once a millisecond).
         while due <= now && due < end {
