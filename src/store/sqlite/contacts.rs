@@ -61,13 +61,16 @@ pub fn update(
     actor: &Actor,
 ) -> Result<UpdateOutcome, StoreError> {
     let current = current(conn, target)?;
+    // The unique index means an unchanged email can only be held by this contact.
     let holder = match &patch.email {
-        Some(email) => email_holder(conn, &current.workspace_id, email.normalized())?,
-        None => None,
+        Some(email) if email.normalized() != current.email.normalized() => {
+            email_holder(conn, &current.workspace_id, email.normalized())?
+        }
+        _ => None,
     };
     match plan_update(&current, holder.as_ref(), patch, now) {
         Ok(Some(next)) => {
-            update_contact_row(conn, &next)?;
+            update_contact_row(conn, &current, &next)?;
             record_change(conn, Some(&current), Some(&next), actor, now)?;
             Ok(UpdateOutcome {
                 contact: next,
@@ -127,8 +130,8 @@ pub fn upsert(
             park.execute([before.id.as_str()])?;
         }
     }
-    for (_, after) in &plan.updates {
-        update_contact_row(conn, after)?;
+    for (before, after) in &plan.updates {
+        update_contact_row(conn, before, after)?;
     }
     for created in &plan.creates {
         insert_contact(conn, created)?;
@@ -139,6 +142,25 @@ pub fn upsert(
     Ok(BulkOutcome {
         results: plan.results,
     })
+}
+
+/// The workspace's total from the counts the triggers of migration 0002 keep, for a
+/// query without an email filter; `None` when the workspace has no counts row.
+fn counted_total(conn: &Connection, query: &ContactQuery) -> Result<Option<i64>, StoreError> {
+    if query.email.is_some() {
+        return Ok(None);
+    }
+    let counts: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT contacts, subscribed FROM workspace_counts WHERE workspace_id = ?1",
+        )?
+        .query_row([query.workspace.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(counts.map(|(contacts, subscribed)| match query.subscribed {
+        None => contacts,
+        Some(true) => subscribed,
+        Some(false) => contacts - subscribed,
+    }))
 }
 
 pub fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPage, StoreError> {
@@ -153,9 +175,13 @@ pub fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPage, Stor
         filter.push_str(" AND subscribed = ?");
         args.push(subscribed);
     }
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT COUNT(*) FROM contacts WHERE {filter}"))?
-        .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+    let total: i64 = match (&query.email, counted_total(conn, query)?) {
+        (None, Some(total)) => total,
+        // An email matches at most one contact, through the unique index.
+        _ => conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM contacts WHERE {filter}"))?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))?,
+    };
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
     let contacts = if offset >= total {
         Vec::new()

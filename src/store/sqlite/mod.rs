@@ -112,6 +112,22 @@ impl SqliteStore {
     }
 }
 
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        let stats = self.writer.stats();
+        let (commits, writes) = (stats.commits(), stats.writes());
+        if commits > 0 {
+            // bench/run reads this line to size its storage baseline's batches.
+            tracing::info!(
+                commits,
+                writes,
+                writes_per_commit = writes as f64 / commits as f64,
+                "sqlite writer stopped"
+            );
+        }
+    }
+}
+
 /// Maps a driver error to the store's own; busy and I/O trouble may pass, so they are 503s.
 pub(crate) fn map_sqlite_error(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {

@@ -5,7 +5,7 @@ use crate::domain::custom_fields::CustomFields;
 use crate::domain::email::EmailAddress;
 use crate::domain::ids::{ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, Row, ToSql, params, params_from_iter};
 
 /// The columns `contact_from_row` reads, in its order.
 pub const CONTACT_COLUMNS: &str = "id, workspace_id, name, first_name, last_name, email, subscribed, \
@@ -57,23 +57,47 @@ pub fn insert_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Overwrites every writable column of an existing contact.
-pub fn update_contact_row(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE contacts SET name = ?2, first_name = ?3, last_name = ?4, email = ?5, email_norm = ?6, \
-         subscribed = ?7, custom_fields = ?8, updated_at = ?9, version = ?10 WHERE id = ?1",
-    )?
-    .execute(params![
-        c.id.as_str(),
-        c.name,
-        c.first_name,
-        c.last_name,
-        c.email.as_str(),
-        c.email.normalized(),
-        c.subscribed,
-        c.custom_fields.to_json_string(),
-        c.updated_at.millis(),
-        c.version,
-    ])?;
+/// Writes a contact's new state over `before`. Email and subscribed are set only when
+/// they change, so a write that keeps them leaves their indexes (and the counts
+/// trigger) alone: fewer pages to the WAL per update.
+pub fn update_contact_row(
+    conn: &Connection,
+    before: &Contact,
+    c: &Contact,
+) -> rusqlite::Result<()> {
+    let email_changed = before.email.as_str() != c.email.as_str()
+        || before.email.normalized() != c.email.normalized();
+    let subscribed_changed = before.subscribed != c.subscribed;
+    let mut sql = String::from(
+        "UPDATE contacts SET name = ?2, first_name = ?3, last_name = ?4, custom_fields = ?5, \
+         updated_at = ?6, version = ?7",
+    );
+    let fields = c.custom_fields.to_json_string();
+    let (id, updated_at, version) = (c.id.as_str(), c.updated_at.millis(), c.version);
+    let mut args: Vec<&dyn ToSql> = vec![
+        &id,
+        &c.name,
+        &c.first_name,
+        &c.last_name,
+        &fields,
+        &updated_at,
+        &version,
+    ];
+    let (email, email_norm) = (c.email.as_str(), c.email.normalized());
+    if email_changed {
+        sql.push_str(&format!(
+            ", email = ?{}, email_norm = ?{}",
+            args.len() + 1,
+            args.len() + 2
+        ));
+        args.push(&email);
+        args.push(&email_norm);
+    }
+    if subscribed_changed {
+        sql.push_str(&format!(", subscribed = ?{}", args.len() + 1));
+        args.push(&c.subscribed);
+    }
+    sql.push_str(" WHERE id = ?1");
+    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
     Ok(())
 }

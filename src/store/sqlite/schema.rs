@@ -5,6 +5,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_events_idempotency.sql"),
+    include_str!("../../../migrations/sqlite/0003_workspace_counts.sql"),
 ];
 
 /// Brings the database to the newest schema; refuses a database from a newer purrlist.

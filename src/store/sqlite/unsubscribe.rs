@@ -51,7 +51,7 @@ pub fn set_subscribed(
         .map_err(StoreError::InvalidCustomFields)?;
     match next {
         Some(next) => {
-            update_contact_row(conn, &next)?;
+            update_contact_row(conn, &target.contact, &next)?;
             record_change(
                 conn,
                 Some(&target.contact),

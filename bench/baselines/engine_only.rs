@@ -1,0 +1,324 @@
+//! Baseline 2, the storage ceiling: a plain loop over SQLite with the schema, pragmas and
+//! SQL purrlist uses, and no HTTP. Prints one JSON object.
+//!
+//! `bench-engine-only --db PATH --ids FILE --workspace WKS --sync full|normal
+//!  --mode updates|bulk|queries [--batch N] [--seconds S]`
+
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use rusqlite::{Connection, params};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// The columns the store reads for a contact (src/store/sqlite/rows.rs).
+const COLUMNS: &str = "id, workspace_id, name, first_name, last_name, email, subscribed, \
+     unsub_token, custom_fields, created_at, updated_at, version";
+/// A PUT that keeps email and subscribed sets only the other columns (rows.rs).
+const UPDATE_KEEPING_EMAIL: &str = "UPDATE contacts SET name = ?2, first_name = ?3, last_name = ?4, \
+     custom_fields = ?5, updated_at = ?6, version = ?7 WHERE id = ?1";
+const UPDATE: &str = "UPDATE contacts SET name = ?2, first_name = ?3, last_name = ?4, email = ?5, \
+     email_norm = ?6, subscribed = ?7, custom_fields = ?8, updated_at = ?9, version = ?10 WHERE id = ?1";
+const INSERT: &str = "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, \
+     email_norm, subscribed, unsub_token, custom_fields, created_at, updated_at, version) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+struct Args {
+    db: String,
+    ids: String,
+    workspace: String,
+    sync: String,
+    mode: String,
+    batch: usize,
+    seconds: f64,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        db: String::new(),
+        ids: String::new(),
+        workspace: String::new(),
+        sync: "full".to_owned(),
+        mode: "updates".to_owned(),
+        batch: 1,
+        seconds: 5.0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let v = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--db" => a.db = v,
+            "--ids" => a.ids = v,
+            "--workspace" => a.workspace = v,
+            "--sync" => a.sync = v,
+            "--mode" => a.mode = v,
+            "--batch" => a.batch = v.parse::<usize>()?.max(1),
+            "--seconds" => a.seconds = v.parse()?,
+            _ => anyhow::bail!("unknown flag {flag}"),
+        }
+    }
+    Ok(a)
+}
+
+/// The pragmas of `SqliteStore::open` (src/store/sqlite/mod.rs).
+fn open(a: &Args) -> anyhow::Result<Connection> {
+    let conn = Connection::open(&a.db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -16000;",
+        a.sync.to_uppercase()
+    ))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn load_ids(path: &str) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(id, email)| (id.to_owned(), email.to_owned()))
+        .collect())
+}
+
+/// Reads the row as the store does, then writes it back with a new name.
+fn update_one(conn: &Connection, id: &str, name: &str, now: i64) -> rusqlite::Result<()> {
+    let row: (String, String, String, i64) = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"))?
+        .query_row([id], |r| Ok((r.get(3)?, r.get(4)?, r.get(8)?, r.get(11)?)))?;
+    let (first, last, fields, version) = row;
+    conn.prepare_cached(UPDATE_KEEPING_EMAIL)?.execute(params![
+        id,
+        name,
+        first,
+        last,
+        fields,
+        now,
+        version + 1
+    ])?;
+    Ok(())
+}
+
+fn updates(
+    a: &Args,
+    conn: &Connection,
+    ids: &[(String, String)],
+) -> anyhow::Result<serde_json::Value> {
+    let mut rng = rand::rng();
+    let deadline = Instant::now() + Duration::from_secs_f64(a.seconds);
+    let started = Instant::now();
+    let mut done = 0u64;
+    while Instant::now() < deadline {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        for _ in 0..a.batch {
+            let (id, _) = ids
+                .choose(&mut rng)
+                .ok_or_else(|| anyhow::anyhow!("no ids"))?;
+            let name = format!("n{}", rng.random::<u32>());
+            update_one(
+                conn,
+                id,
+                &name,
+                purrlist::domain::timestamp::Timestamp::now().millis(),
+            )?;
+        }
+        conn.execute_batch("COMMIT")?;
+        done += a.batch as u64;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(
+        json!({"mode": "updates", "batch": a.batch, "sync": a.sync, "ops": done, "seconds": secs, "rate": done as f64 / secs}),
+    )
+}
+
+/// 1000-row transactions, half new contacts and half existing ones, with the store's SQL:
+/// one read of every touched row, then one UPDATE or INSERT per row.
+fn bulk(
+    a: &Args,
+    conn: &Connection,
+    ids: &[(String, String)],
+) -> anyhow::Result<serde_json::Value> {
+    let mut rng = rand::rng();
+    let tag: u32 = rng.random();
+    let deadline = Instant::now() + Duration::from_secs_f64(a.seconds);
+    let started = Instant::now();
+    let (mut rows, mut serial) = (0u64, 0u64);
+    while Instant::now() < deadline {
+        let existing: Vec<&(String, String)> = ids.choose_multiple(&mut rng, 500).collect();
+        let mut new_emails = Vec::with_capacity(500);
+        for _ in 0..500 {
+            serial += 1;
+            new_emails.push(format!("engine-{tag}-{serial}@bench.example"));
+        }
+        let emails: Vec<&str> = existing
+            .iter()
+            .map(|(_, e)| e.as_str())
+            .chain(new_emails.iter().map(String::as_str))
+            .collect();
+        let now = purrlist::domain::timestamp::Timestamp::now().millis();
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        {
+            let mut read = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM contacts WHERE workspace_id = ?1 AND \
+                 (id IN (SELECT value FROM json_each(?2)) OR email_norm IN (SELECT value FROM json_each(?3)))"
+            ))?;
+            let found: Vec<(String, String, i64)> = read
+                .query_map(
+                    params![a.workspace, "[]", serde_json::to_string(&emails)?],
+                    |r| Ok((r.get(0)?, r.get(5)?, r.get(11)?)),
+                )?
+                .collect::<Result<_, _>>()?;
+            let mut update = conn.prepare_cached(UPDATE)?;
+            for (id, email, version) in &found {
+                update.execute(params![
+                    id,
+                    "Bulk name",
+                    "Bulk",
+                    "Name",
+                    email,
+                    email,
+                    true,
+                    "{}",
+                    now,
+                    version + 1
+                ])?;
+            }
+            let mut insert = conn.prepare_cached(INSERT)?;
+            for email in &new_emails {
+                let id = format!("con_{}", purrlist::domain::ids::random_body(21));
+                let token = purrlist::domain::ids::random_body(21);
+                insert.execute(params![
+                    id,
+                    a.workspace,
+                    "New",
+                    "",
+                    "",
+                    email,
+                    email,
+                    true,
+                    token,
+                    "{}",
+                    now,
+                    now,
+                    1
+                ])?;
+            }
+        }
+        conn.execute_batch("COMMIT")?;
+        rows += 1000;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(
+        json!({"mode": "bulk", "sync": a.sync, "rows": rows, "seconds": secs, "rate": rows as f64 / secs}),
+    )
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Runs `query` repeatedly for `seconds`; its per-call latencies in milliseconds.
+fn time_query(
+    seconds: f64,
+    mut query: impl FnMut() -> rusqlite::Result<()>,
+) -> anyhow::Result<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        query()?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+    Ok(
+        json!({"rate": lat.len() as f64 / secs, "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99)}),
+    )
+}
+
+/// The list and search SQL of `contacts::list`: the total, then the page.
+fn page(
+    conn: &Connection,
+    ws: &str,
+    email: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> rusqlite::Result<()> {
+    let filter = if email.is_some() {
+        "workspace_id = ?1 AND email_norm = ?2"
+    } else {
+        "workspace_id = ?1"
+    };
+    let (count_sql, page_sql) = (
+        format!("SELECT COUNT(*) FROM contacts WHERE {filter}"),
+        format!(
+            "SELECT {COLUMNS} FROM contacts WHERE {filter} ORDER BY created_at, id LIMIT ? OFFSET ?"
+        ),
+    );
+    let mut count = conn.prepare_cached(&count_sql)?;
+    let mut select = conn.prepare_cached(&page_sql)?;
+    let mut rows = 0usize;
+    let mut read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+        let _: (String, String, String, i64) = (r.get(0)?, r.get(5)?, r.get(8)?, r.get(9)?);
+        rows += 1;
+        Ok(())
+    };
+    match email {
+        Some(e) => {
+            let _: i64 = count.query_row(params![ws, e], |r| r.get(0))?;
+            let mut q = select.query(params![ws, e, limit, offset])?;
+            while let Some(r) = q.next()? {
+                read(r)?;
+            }
+        }
+        None => {
+            // The total from the counts the triggers keep (migration 0002).
+            let _: i64 = conn
+                .prepare_cached("SELECT contacts FROM workspace_counts WHERE workspace_id = ?1")?
+                .query_row(params![ws], |r| r.get(0))?;
+            let mut q = select.query(params![ws, limit, offset])?;
+            while let Some(r) = q.next()? {
+                read(r)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn queries(
+    a: &Args,
+    conn: &Connection,
+    ids: &[(String, String)],
+) -> anyhow::Result<serde_json::Value> {
+    let each = a.seconds / 3.0;
+    let ws = a.workspace.as_str();
+    let mut rng = rand::rng();
+    let page1 = time_query(each, || page(conn, ws, None, 100, 0))?;
+    let email = time_query(each, || {
+        let (_, e) = ids
+            .choose(&mut rng)
+            .map_or(("", ""), |(i, e)| (i.as_str(), e.as_str()));
+        page(conn, ws, Some(e), 100, 0)
+    })?;
+    let deep = time_query(each, || page(conn, ws, None, 100, 4999 * 100))?;
+    Ok(json!({"mode": "queries", "page1": page1, "email": email, "deep": deep}))
+}
+
+fn main() -> anyhow::Result<()> {
+    let a = parse_args()?;
+    let conn = open(&a)?;
+    let ids = load_ids(&a.ids)?;
+    let out = match a.mode.as_str() {
+        "updates" => updates(&a, &conn, &ids)?,
+        "bulk" => bulk(&a, &conn, &ids)?,
+        "queries" => queries(&a, &conn, &ids)?,
+        other => anyhow::bail!("unknown mode {other}"),
+    };
+    println!("{out}");
+    Ok(())
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Turns bench/run's raw JSON lines into the Markdown table and the results JSON."""
+import argparse, json, statistics, sys
+
+ap = argparse.ArgumentParser()
+for flag in ("raw", "out", "mode", "sha", "cpu", "cores", "fsync", "contacts", "big", "reps", "seconds"):
+    ap.add_argument("--" + flag, required=True)
+a = ap.parse_args()
+rows = [json.loads(line) for line in open(a.raw) if line.strip()]
+
+
+def runs(scenario, kind):
+    return [r for r in rows if r["scenario"] == scenario and r["kind"] == kind]
+
+
+def stat(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def field(scenario, kind, name, sub=None):
+    out = []
+    for r in runs(scenario, kind):
+        v = r.get(name)
+        if sub is not None and isinstance(v, dict):
+            v = v.get(sub)
+        out.append(v)
+    return stat(out)
+
+
+def num(x, digits=0):
+    if x is None:
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def spread(s, digits=0, scale=1.0):
+    if s is None:
+        return "–"
+    if s["min"] == s["max"]:
+        return num(s["median"] * scale, digits)
+    return f"{num(s['median'] * scale, digits)} ({num(s['min'] * scale, digits)}–{num(s['max'] * scale, digits)})"
+
+
+def ms(x):
+    return "–" if x is None else f"{x:.2f}"
+
+
+def med(s):
+    return None if s is None else s["median"]
+
+
+table, summary = [], {}
+
+
+def row(sid, what, thr, unit, p50, p99, base_name, base, ratio, target, met):
+    verdict = "" if met is None else ("yes" if met else "**no**")
+    table.append((sid, what, f"{thr} {unit}".strip(), p50, p99, base_name, num(base), "–" if ratio is None else f"{ratio:.2f}", target, verdict))
+    summary[sid] = {"throughput": thr, "unit": unit, "p50_ms": p50, "p99_ms": p99, "baseline": base,
+                    "baseline_name": base_name, "ratio": ratio, "target": target, "met": met}
+
+
+def ratio_of(x, base):
+    return None if not x or not base else x / base
+
+
+http_put = med(field("B1-put", "wrk", "rate"))
+http_get = med(field("B1-get", "wrk", "rate"))
+http_list = med(field("B1-list", "wrk", "rate"))
+row("B1", "HTTP-only PUT (baseline)", spread(field("B1-put", "wrk", "rate")), "req/s", ms(med(field("B1-put", "wrk", "p50_ms"))), ms(med(field("B1-put", "wrk", "p99_ms"))), "", None, None, "", None)
+row("B1g", "HTTP-only GET one (baseline)", spread(field("B1-get", "wrk", "rate")), "req/s", "–", "–", "", None, None, "", None)
+row("B1l", "HTTP-only GET 100-contact page (baseline)", spread(field("B1-list", "wrk", "rate")), "req/s", "–", "–", "", None, None, "", None)
+
+for sid, sync, share in (("S1", "FULL", 0.75), ("S2", "NORMAL", 0.80)):
+    batch = med(field(sid, "writer", "writes_per_commit"))
+    eng = med(field(f"E-{sid}", "engine", "rate"))
+    row(f"E-{sid}", f"engine-only updates, {sync}, {num(batch, 1)}/commit (baseline)", spread(field(f"E-{sid}", "engine", "rate")), "upd/s", "–", "–", "", None, None, "", None)
+    row(f"E-{sid}-1", f"engine-only updates, {sync}, 1/commit (reference)", spread(field(f"E-{sid}-batch1", "engine", "rate")), "upd/s", "–", "–", "", None, None, "", None)
+    base = min(x for x in (http_put, eng) if x) if (http_put or eng) else None
+    thr = med(field(sid, "wrk", "rate"))
+    p99 = med(field(sid, "latency", "p99_ms"))
+    r = ratio_of(thr, base)
+    rate = med(field(sid, "latency", "rate_target"))
+    met = None if r is None or p99 is None else (r >= share and (sid != "S1" or p99 <= 5.0))
+    target = f">= {share:.2f}" + (", p99 <= 5 ms" if sid == "S1" else "")
+    row(sid, f"PUT random ids, {sync}, 64 conns (latency at {num(rate)}/s)", spread(field(sid, "wrk", "rate")), "req/s",
+        ms(med(field(sid, "latency", "p50_ms"))), ms(p99), "lower ceiling", base, r, target, met)
+
+bulk_rows = field("S3", "wrk", "rate")
+eng_bulk = med(field("E-S3", "engine", "rate"))
+row("E-S3", "engine-only 1000-row upserts, FULL (baseline)", spread(field("E-S3", "engine", "rate")), "rows/s", "–", "–", "", None, None, "", None)
+r = ratio_of(med(bulk_rows) and med(bulk_rows) * 1000, eng_bulk)
+row("S3", "POST 1000 contacts (half new), 8 conns (latency: closed loop)", spread(bulk_rows, 0, 1000), "rows/s",
+    ms(med(field("S3", "wrk", "p50_ms"))), ms(med(field("S3", "wrk", "p99_ms"))), "engine 1000-row", eng_bulk, r, ">= 0.60", None if r is None else r >= 0.60)
+
+for sid, what, key, http, target, check in (
+    ("S4", "GET page 1 with total", "page1", http_list, "p50 <= 5 ms", lambda p50, p99: p50 <= 5.0),
+    ("S5", "GET ?email=", "email", http_get, "p99 <= 2 ms", lambda p50, p99: p99 <= 2.0),
+    ("S6", "GET page 5000, limit 100", "deep", http_list, "p50 <= 50 ms", lambda p50, p99: p50 <= 50.0),
+):
+    eng = field("E-S4", "engine", key, "rate")
+    row(f"E-{sid}", f"engine-only {key} query (baseline), p50/p99 per query", spread(eng), "q/s",
+        ms(med(field("E-S4", "engine", key, "p50_ms"))), ms(med(field("E-S4", "engine", key, "p99_ms"))), "", None, None, "", None)
+    base = min(x for x in (http, med(eng)) if x) if (http or med(eng)) else None
+    thr = med(field(sid, "wrk", "rate"))
+    p50, p99 = med(field(sid, "latency", "p50_ms")), med(field(sid, "latency", "p99_ms"))
+    rate = med(field(sid, "latency", "rate_target"))
+    row(sid, f"{what}, {a.big} contacts (latency at {num(rate)}/s)", spread(field(sid, "wrk", "rate")), "req/s", ms(p50), ms(p99),
+        "lower ceiling", base, ratio_of(thr, base), target, None if p50 is None else check(p50, p99))
+
+rate = med(field("S7", "latency", "rate_target"))
+row("S7", f"80% GET one / 20% PUT, FULL (latency at {num(rate)}/s)", spread(field("S7", "wrk", "rate")), "req/s",
+    ms(med(field("S7", "latency", "p50_ms"))), ms(med(field("S7", "latency", "p99_ms"))), "", None, None, "reported", None)
+row("S8", "S1 and S3 on PostgreSQL", "not run", "", "–", "–", "", None, None, ">= 0.50", None)
+rss = med(field("M1", "rss", "rss_mb"))
+row("M1", f"resident memory after bulk upserts at {a.big} contacts", f"{num(rss, 1)}", "MB", "–", "–", "", None, None, "<= 100 MB", None if rss is None else rss <= 100)
+ready = field("M2", "ready", "ready_ms")
+row("M2", f"start to ready, {a.big} contacts", spread(ready, 1), "ms", "–", "–", "", None, None, "<= 200 ms", None if ready is None else ready["median"] <= 200)
+row("M3", "CLI import of a 1M-row CSV", "not run", "", "–", "–", "", None, None, "<= 15 s", None)
+
+header = ("id", "scenario", "throughput: median (min–max)", "p50 ms", "p99 ms", "baseline", "baseline rate", "ratio", "target", "met")
+lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+for t in table:
+    lines.append("| " + " | ".join(str(c) for c in t) + " |")
+md = "\n".join(lines)
+meta = {"mode": a.mode, "git_sha": a.sha, "cpu": a.cpu, "cores": int(a.cores), "fsync_probe": a.fsync,
+        "contacts": int(a.contacts), "big_contacts": int(a.big), "reps": int(a.reps), "seconds_per_run": float(a.seconds),
+        "settings": {"journal_mode": "WAL", "synchronous": "FULL (S2: NORMAL)", "group_commit": True,
+                     "server_cpu": 0, "load_cpu": 1}}
+with open(a.out, "w") as f:
+    json.dump({"meta": meta, "summary": summary, "raw": rows, "table_markdown": md}, f, indent=1)
+print(f"purrlist bench ({a.mode}), git {a.sha}, {a.cpu}, {a.cores} cores, fsync probe: {a.fsync}\n")
+print(md)
