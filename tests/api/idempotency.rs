@@ -229,3 +229,17 @@ backend_test!(
         assert!(app.list_all().await.is_empty());
     }
 );
+
+backend_test!(a_wrong_method_with_a_key_is_still_405, |app| async move {
+    for key in ["k", "not visible ascii"] {
+        let reply = send(
+            app.req(Method::PUT, "/v1/contacts")
+                .header("idempotency-key", key)
+                .json(&bulk_body(&app, "m@example.com")),
+        )
+        .await;
+        reply.expect_status(405);
+        assert_eq!(reply.json["code"], json!("method_not_allowed"));
+    }
+    assert!(app.snapshot().await.is_empty(), "nothing was written");
+});
