@@ -11,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod idempotency;
 pub mod key_cache;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod openapi_responses;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Per-key request budgets, when rate limiting is on.
     pub rate_limiter: Option<Arc<RateLimiter>>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: metrics::Metrics,
     /// Workspaces known to exist (they are never deleted, so a hit stays true).
     known_workspaces: Arc<RwLock<HashSet<WorkspaceId>>>,
 }
@@ -83,6 +86,7 @@ impl AppState {
             store,
             keys: Arc::new(KeyCache::new(key_cache_ttl)),
             limits,
+            metrics: metrics::Metrics::new(),
             rate_limiter: limits
                 .rate_limit
                 .is_on()
@@ -134,6 +138,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::reference_page))
         .route(
@@ -172,6 +177,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             overload::shed_load(Arc::clone(&permits), req, next)
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::observe(timeout, req, next)
         }))

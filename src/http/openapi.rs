@@ -52,6 +52,7 @@ impl Modify for BearerScheme {
         unsubscribe::resubscribe,
         health::healthz,
         health::readyz,
+        super::metrics::metrics,
     ),
     components(schemas(
         ContactBody, ContactWrite, ContactList, ContactsRemoved, BulkRequest, BulkResponse,

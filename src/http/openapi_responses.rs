@@ -121,7 +121,7 @@ fn add_to(operation: &mut Operation, authenticated: bool) {
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if path == "/healthz" {
+            if path == "/healthz" || path == "/metrics" {
                 continue;
             }
             let authenticated = path.starts_with("/v1/");

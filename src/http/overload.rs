@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 /// Paths never refused for load: liveness must answer while the server is busy.
-const ALWAYS_SERVED: &[&str] = &["/healthz"];
+const ALWAYS_SERVED: &[&str] = &["/healthz", "/metrics"];
 
 /// Serves the request if one of `permits` is free, else refuses it with 503.
 pub async fn shed_load(permits: Arc<Semaphore>, req: Request, next: Next) -> Response {

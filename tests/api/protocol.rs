@@ -158,3 +158,43 @@ backend_test!(head_and_options_never_500, |app| async move {
         }
     }
 });
+
+backend_test!(
+    metrics_count_answers_by_route_and_status,
+    |app| async move {
+        for _ in 0..3 {
+            send(app.req(Method::GET, "/v1/contacts?limit=abc")).await;
+        }
+        send(app.anonymous(Method::GET, "/v1/contacts")).await;
+        let reply = send(app.anonymous(Method::GET, "/metrics")).await;
+        reply.expect_status(200);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/plain; version=0.0.4; charset=utf-8")
+        );
+        let text = &reply.text;
+        let line = |needle: &str| {
+            text.lines()
+                .find(|l| l.starts_with(needle))
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            line(r#"purrlist_http_requests_total{route="/v1/contacts",method="GET",status="400"}"#)
+                .as_deref()
+                .and_then(|l| l.rsplit(' ').next()),
+            Some("3"),
+            "{text}"
+        );
+        assert!(
+            line(
+                r#"purrlist_http_requests_total{route="/v1/contacts",method="GET",status="401"} 1"#
+            )
+            .is_some()
+        );
+        assert!(
+            line(r#"purrlist_http_request_duration_seconds_count{route="/v1/contacts"} 4"#)
+                .is_some()
+        );
+        assert!(line("process_resident_memory_bytes ").is_some());
+    }
+);
