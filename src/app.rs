@@ -21,6 +21,7 @@ pub struct Application {
     addr: SocketAddr,
     store: SharedStore,
     event_retention: Duration,
+    header_read_timeout: Duration,
 }
 
 /// How often old events and idempotency keys are pruned while serving.
@@ -72,6 +73,7 @@ impl Application {
             addr,
             store,
             event_retention: config.event_retention,
+            header_read_timeout: config.limits.header_read_timeout,
         })
     }
 
@@ -94,9 +96,13 @@ impl Application {
                 prune_logged(&store, retention).await;
             }
         });
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = crate::http::server::serve(
+            self.listener,
+            self.router,
+            self.header_read_timeout,
+            shutdown,
+        )
+        .await;
         housekeeping.abort();
         served
     }

@@ -95,6 +95,7 @@ struct FileConfig {
     max_concurrent_requests: Option<usize>,
     rate_limit_per_second: Option<u32>,
     rate_limit_burst: Option<u32>,
+    header_read_timeout_seconds: Option<u64>,
 }
 
 /// Environment variables purrlist reads (besides `PURRLIST_LOG`, the log filter).
@@ -114,6 +115,7 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_MAX_CONCURRENT_REQUESTS",
     "PURRLIST_RATE_LIMIT_PER_SECOND",
     "PURRLIST_RATE_LIMIT_BURST",
+    "PURRLIST_HEADER_READ_TIMEOUT_SECONDS",
     "PURRLIST_LOG",
 ];
 
@@ -202,6 +204,7 @@ impl Config {
             max_concurrent_requests: parse_env("PURRLIST_MAX_CONCURRENT_REQUESTS")?,
             rate_limit_per_second: parse_env("PURRLIST_RATE_LIMIT_PER_SECOND")?,
             rate_limit_burst: parse_env("PURRLIST_RATE_LIMIT_BURST")?,
+            header_read_timeout_seconds: parse_env("PURRLIST_HEADER_READ_TIMEOUT_SECONDS")?,
         };
         self.set(env);
         Ok(())
@@ -223,6 +226,7 @@ impl Config {
             max_concurrent_requests,
             rate_limit_per_second,
             rate_limit_burst,
+            header_read_timeout_seconds,
         } = layer;
         if let Some(v) = listen {
             self.listen = v;
@@ -267,6 +271,9 @@ impl Config {
         if let Some(v) = rate_limit_burst {
             self.limits.rate_limit.burst = v;
         }
+        if let Some(v) = header_read_timeout_seconds {
+            self.limits.header_read_timeout = Duration::from_secs(v);
+        }
     }
 
     /// Checks values that cannot work.
@@ -284,6 +291,9 @@ impl Config {
             if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
                 bail!("public_url must be an http:// or https:// URL, got {url:?}");
             }
+        }
+        if self.limits.header_read_timeout.is_zero() {
+            bail!("header_read_timeout_seconds must be at least 1");
         }
         if self.limits.max_concurrent_requests == 0 {
             bail!("max_concurrent_requests must be at least 1");

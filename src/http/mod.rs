@@ -20,6 +20,7 @@ pub mod overload;
 pub mod pages;
 pub mod query;
 pub mod rate_limit;
+pub mod server;
 pub mod unsubscribe;
 
 use crate::domain::ids::WorkspaceId;
@@ -48,6 +49,8 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
     /// Requests per API key (off by default).
     pub rate_limit: RateLimit,
+    /// How long a client may take to send a request's headers before the connection closes.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -58,6 +61,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 512,
             rate_limit: RateLimit::default(),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }

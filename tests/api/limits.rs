@@ -267,3 +267,31 @@ async fn a_request_past_the_time_limit_is_503_request_timeout() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let app = LimitedApp::spawn(Limits {
+        header_read_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let closed = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut slow = std::net::TcpStream::connect(address).expect("connect");
+        // Generous, so only a server that never closes makes the read time out.
+        slow.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .expect("partial headers");
+        let mut rest = Vec::new();
+        slow.read_to_end(&mut rest).map(|_| rest)
+    })
+    .await
+    .expect("reader");
+    let rest = closed.expect("the server closes the connection instead of waiting forever");
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "no answer to an unfinished request"
+    );
+}
