@@ -27,6 +27,54 @@ fn malformed() -> ApiError {
     .with_field("If-Match")
 }
 
+/// One element of an `If-Match` list.
+#[derive(Debug, PartialEq, Eq)]
+enum Tag<'a> {
+    /// `*`.
+    Any,
+    /// `"opaque"`.
+    Strong(&'a str),
+    /// `W/"opaque"`: never matches under strong comparison.
+    Weak,
+}
+
+const OWS: [char; 2] = [' ', '\t'];
+
+/// Splits one header value into entity-tags (RFC 9110 §8.8.3): a comma may stand inside
+/// a quoted tag, so the list is read tag by tag, not split on commas. `None` if malformed.
+fn entity_tags(text: &str) -> Option<Vec<Tag<'_>>> {
+    let mut tags = Vec::new();
+    let mut rest = text;
+    loop {
+        // Empty list elements are allowed (RFC 9110 §5.6.1).
+        rest = rest.trim_start_matches(|c| c == ',' || OWS.contains(&c));
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        if let Some(after) = rest.strip_prefix('*') {
+            tags.push(Tag::Any);
+            rest = after;
+        } else {
+            let (weak, quoted) = match rest.strip_prefix("W/") {
+                Some(after) => (true, after),
+                None => (false, rest),
+            };
+            let inner = quoted.strip_prefix('"')?;
+            let end = inner.find('"')?;
+            let opaque = &inner[..end];
+            if !opaque.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
+                return None;
+            }
+            tags.push(if weak { Tag::Weak } else { Tag::Strong(opaque) });
+            rest = &inner[end + 1..];
+        }
+        rest = rest.trim_start_matches(OWS);
+        if !(rest.is_empty() || rest.starts_with(',')) {
+            return None;
+        }
+    }
+}
+
 /// Reads `If-Match` (RFC 9110 §13.1.1, strong comparison): absent → no condition, `*` →
 /// the contact must exist, else a list of tags; weak tags and tags this server never
 /// makes can never match. A value that is not an entity-tag list is 400 `invalid_header`.
@@ -38,24 +86,15 @@ pub fn precondition(headers: &HeaderMap) -> Result<Precondition, ApiError> {
     let mut versions = Vec::new();
     for value in values {
         let text = value.to_str().map_err(|_| malformed())?;
-        for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            if tag == "*" {
-                return Ok(Precondition::Exists);
-            }
-            let (weak, quoted) = match tag.strip_prefix("W/") {
-                Some(rest) => (true, rest),
-                None => (false, tag),
-            };
-            let opaque = quoted
-                .strip_prefix('"')
-                .and_then(|t| t.strip_suffix('"'))
-                .filter(|t| !t.contains('"'))
-                .ok_or_else(malformed)?;
-            if weak {
-                continue;
-            }
-            if let Ok(version) = opaque.parse::<i64>() {
-                versions.push(version);
+        for tag in entity_tags(text).ok_or_else(malformed)? {
+            match tag {
+                Tag::Any => return Ok(Precondition::Exists),
+                Tag::Weak => {}
+                Tag::Strong(opaque) => {
+                    if let Ok(version) = opaque.parse::<i64>() {
+                        versions.push(version);
+                    }
+                }
             }
         }
     }
@@ -87,5 +126,11 @@ mod tests {
         assert_eq!(parse(&["\"abc\""]), Ok(Precondition::Versions(vec![])));
         assert_eq!(parse(&["3"]), Err(400));
         assert_eq!(parse(&["\"3"]), Err(400));
+        assert_eq!(parse(&["\"3\" \"4\""]), Err(400), "tags need a comma between them");
+        assert_eq!(
+            parse(&["W/\"\"  ,\t W/\"3\" , \"a,b\", \"5\" ,, \"\""]),
+            Ok(Precondition::Versions(vec![5])),
+            "a comma inside a quoted tag does not split it; empty elements are allowed"
+        );
     }
 }
