@@ -62,7 +62,10 @@ fn entity_tags(text: &str) -> Option<Vec<Tag<'_>>> {
             let inner = quoted.strip_prefix('"')?;
             let end = inner.find('"')?;
             let opaque = &inner[..end];
-            if !opaque.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
+            if !opaque
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
+            {
                 return None;
             }
             tags.push(if weak { Tag::Weak } else { Tag::Strong(opaque) });
@@ -126,7 +129,11 @@ mod tests {
         assert_eq!(parse(&["\"abc\""]), Ok(Precondition::Versions(vec![])));
         assert_eq!(parse(&["3"]), Err(400));
         assert_eq!(parse(&["\"3"]), Err(400));
-        assert_eq!(parse(&["\"3\" \"4\""]), Err(400), "tags need a comma between them");
+        assert_eq!(
+            parse(&["\"3\" \"4\""]),
+            Err(400),
+            "tags need a comma between them"
+        );
         assert_eq!(
             parse(&["W/\"\"  ,\t W/\"3\" , \"a,b\", \"5\" ,, \"\""]),
             Ok(Precondition::Versions(vec![5])),

@@ -5,6 +5,7 @@
 //! without it each test says it was skipped and passes. Each test makes its own database.
 
 mod copy;
+mod cross_node;
 mod fresh_database;
 mod login;
 mod migrate;
