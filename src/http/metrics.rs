@@ -166,7 +166,8 @@ pub async fn record(State(metrics): State<Metrics>, req: Request, next: Next) ->
     response
 }
 
-/// `GET /metrics`.
+/// Request counts by route, method and status, latency histograms by route, and resident
+/// memory, in the Prometheus text format; per process, no API key.
 #[utoipa::path(
     get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Counters in the Prometheus text format.", content_type = "text/plain"))

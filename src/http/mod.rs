@@ -20,6 +20,7 @@ pub mod overload;
 pub mod pages;
 pub mod query;
 pub mod rate_limit;
+pub mod reference_page;
 pub mod server;
 pub mod unsubscribe;
 
@@ -144,7 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/v1/openapi.json", get(openapi::openapi_json))
-        .route("/docs", get(openapi::reference_page))
+        .route("/docs", get(reference_page::reference_page))
         .route(
             "/u/{token}",
             get(unsubscribe::show).post(unsubscribe::unsubscribe),
