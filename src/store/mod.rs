@@ -11,7 +11,9 @@ use crate::domain::bulk::{BulkItem, ItemError, ItemResult};
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::custom_fields::CustomFieldsError;
 use crate::domain::events::{Actor, StoredEvent};
-use crate::domain::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
+use crate::domain::idempotency::{
+    IdempotencyBegin, IdempotencyClaim, IdempotencyRecord, StoredResponse,
+};
 use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
@@ -271,6 +273,28 @@ pub trait Store: Send + Sync + 'static {
     /// Stores rows exactly as given (ids, tokens, times, versions), skipping any whose id
     /// is already stored, all or nothing (for `purrlist copy`).
     async fn import(&self, rows: ImportRows) -> Result<(), StoreError>;
+
+    /// Up to `limit` events of every workspace with a seq above `after`, in seq order
+    /// (for `purrlist copy`).
+    async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// How many events a workspace's feed holds.
+    async fn count_events(&self, workspace: &WorkspaceId) -> Result<u64, StoreError>;
+    /// Every finished idempotency record first used at or after `since` (for `purrlist copy`).
+    async fn export_idempotency(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<IdempotencyEntry>, StoreError>;
+}
+
+/// One idempotency record with the keys it is stored under, for `purrlist copy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyEntry {
+    /// The API key that sent the request.
+    pub api_key: ApiKeyId,
+    /// The `Idempotency-Key` value.
+    pub key: String,
+    /// The request's hash, answer and time.
+    pub record: IdempotencyRecord,
 }
 
 /// Rows to store as they are, for `purrlist copy`.
@@ -282,6 +306,10 @@ pub struct ImportRows {
     pub keys: Vec<(ApiKey, KeyHash)>,
     /// Contacts; their workspaces must exist.
     pub contacts: Vec<Contact>,
+    /// Events with their seq; the feed's next seq is moved past the highest stored.
+    pub events: Vec<StoredEvent>,
+    /// Finished idempotency records.
+    pub idempotency: Vec<IdempotencyEntry>,
 }
 
 /// The store the server and the CLI share.
