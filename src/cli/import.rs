@@ -4,7 +4,7 @@
 //! once to check every row (a bad row refuses the file before anything is written), once
 //! to write, so memory stays bounded whatever the file's size.
 
-use super::import_chunks::{Counts, InFlight};
+use super::import_chunks::{CHUNKS_PER_GROUP, Chunk, Counts, InFlight};
 use crate::domain::bulk::{BulkItem, MAX_BULK_ITEMS};
 use crate::domain::csv_columns::CsvColumns;
 use crate::domain::ids::WorkspaceId;
@@ -158,23 +158,31 @@ pub async fn run(args: ImportArgs, store: &SharedStore) -> anyhow::Result<()> {
         bail!("fix the rows above, or pass --skip-invalid to import only the valid rows");
     }
 
-    // Pass 2: write, one chunk in flight while the next is read.
+    // Pass 2: write, one group of chunks in flight while the next is read.
     let (mut reader, columns) = open_csv(&args.file)?;
     let progress = bar(total, "rows");
     let mut counts = Counts::default();
     let mut skipped = BadRows::default();
-    let mut chunk: Vec<(csv::Position, BulkItem)> = Vec::with_capacity(MAX_BULK_ITEMS);
+    let mut chunk: Chunk = Vec::with_capacity(MAX_BULK_ITEMS);
+    let mut group: Vec<Chunk> = Vec::with_capacity(CHUNKS_PER_GROUP);
     let mut in_flight: Option<InFlight> = None;
-    for row in rows(&mut reader, &columns) {
-        let (position, item) = row?;
-        match item {
-            Ok(item) => chunk.push((position, item)),
-            Err(error) => {
-                skipped.add(&args.file, &position, &error);
-                progress.inc(1);
+    let mut rows = rows(&mut reader, &columns);
+    loop {
+        let row = rows.next().transpose()?;
+        let at_end = row.is_none();
+        if let Some((position, item)) = row {
+            match item {
+                Ok(item) => chunk.push((position, item)),
+                Err(error) => {
+                    skipped.add(&args.file, &position, &error);
+                    progress.inc(1);
+                }
             }
         }
-        if chunk.len() == MAX_BULK_ITEMS {
+        if chunk.len() == MAX_BULK_ITEMS || (at_end && !chunk.is_empty()) {
+            group.push(std::mem::take(&mut chunk));
+        }
+        if group.len() == CHUNKS_PER_GROUP || (at_end && !group.is_empty()) {
             if let Some(previous) = in_flight.take() {
                 previous
                     .finish(
@@ -190,24 +198,15 @@ pub async fn run(args: ImportArgs, store: &SharedStore) -> anyhow::Result<()> {
             in_flight = Some(InFlight::send(
                 store,
                 &workspace,
-                std::mem::take(&mut chunk),
+                std::mem::take(&mut group),
             ));
+        }
+        if at_end {
+            break;
         }
     }
     if let Some(previous) = in_flight.take() {
         previous
-            .finish(
-                store,
-                &workspace,
-                &args,
-                &mut counts,
-                &mut skipped,
-                &progress,
-            )
-            .await?;
-    }
-    if !chunk.is_empty() {
-        InFlight::send(store, &workspace, chunk)
             .finish(
                 store,
                 &workspace,

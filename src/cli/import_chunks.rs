@@ -1,15 +1,23 @@
-//! The write pass of `purrlist import`: chunks handed to `Store::upsert_contacts` one at a
-//! time, the next read while the previous one is written.
+//! The write pass of `purrlist import`: groups of 1000-row chunks handed to
+//! `Store::upsert_contact_chunks` (each chunk planned by `domain::bulk::plan_bulk`), one
+//! group written while the next is read.
 
 use super::import::{BadRows, ImportArgs, line_of};
 use crate::domain::bulk::{BulkItem, ItemStatus};
 use crate::domain::events::Actor;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::timestamp::Timestamp;
-use crate::store::{BulkOutcome, SharedStore, StoreError};
+use crate::store::{ChunkOutcomes, SharedStore, StoreError};
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
+use std::collections::HashSet;
 use tokio::task::JoinHandle;
+
+/// Chunks per group: one commit for 50,000 rows on SQLite.
+pub(super) const CHUNKS_PER_GROUP: usize = 50;
+
+/// One chunk: each item with where its row starts in the file.
+pub(super) type Chunk = Vec<(csv::Position, BulkItem)>;
 
 /// Rows per status, over the whole file.
 #[derive(Default)]
@@ -19,37 +27,34 @@ pub(super) struct Counts {
     pub(super) unchanged: u64,
 }
 
-/// A chunk handed to the store, with the line of each item.
+/// A group handed to the store; the chunks are kept to write again after a rejection.
 pub(super) struct InFlight {
-    positions: Vec<csv::Position>,
-    items: Vec<BulkItem>,
-    write: JoinHandle<Result<BulkOutcome, StoreError>>,
+    chunks: Vec<Chunk>,
+    write: JoinHandle<Result<ChunkOutcomes, StoreError>>,
 }
 
 impl InFlight {
     pub(super) fn send(
         store: &SharedStore,
         workspace: &WorkspaceId,
-        chunk: Vec<(csv::Position, BulkItem)>,
+        chunks: Vec<Chunk>,
     ) -> InFlight {
-        let (positions, items): (Vec<csv::Position>, Vec<BulkItem>) = chunk.into_iter().unzip();
+        let items: Vec<Vec<BulkItem>> = chunks
+            .iter()
+            .map(|chunk| chunk.iter().map(|(_, item)| item.clone()).collect())
+            .collect();
         let store = SharedStore::clone(store);
         let workspace = workspace.clone();
-        let sent = items.clone();
         let write = tokio::spawn(async move {
             store
-                .upsert_contacts(workspace, sent, Timestamp::now(), Actor::Cli)
+                .upsert_contact_chunks(workspace, items, Timestamp::now(), Actor::Cli)
                 .await
         });
-        InFlight {
-            positions,
-            items,
-            write,
-        }
+        InFlight { chunks, write }
     }
 
-    /// Waits for the write; rows the plan rejects (limits after merging with a stored
-    /// contact) are skipped and the rest written again under --skip-invalid, else fatal.
+    /// Waits for the write. Rows a plan rejects (limits after merging with a stored
+    /// contact) are skipped and the rest sent again under --skip-invalid, else fatal.
     pub(super) async fn finish(
         self,
         store: &SharedStore,
@@ -61,55 +66,61 @@ impl InFlight {
     ) -> anyhow::Result<()> {
         let mut this = self;
         loop {
-            let outcome = this.write.await.context("the write task failed")?;
-            match outcome {
-                Ok(outcome) => {
-                    for result in &outcome.results {
-                        match result.status {
-                            ItemStatus::Created => counts.created += 1,
-                            ItemStatus::Updated => counts.updated += 1,
-                            ItemStatus::Unchanged => counts.unchanged += 1,
-                        }
+            let done = this
+                .write
+                .await
+                .context("the write task failed")?
+                .context("cannot write contacts")?;
+            let written = done.outcomes.len();
+            for outcome in &done.outcomes {
+                for result in &outcome.results {
+                    match result.status {
+                        ItemStatus::Created => counts.created += 1,
+                        ItemStatus::Updated => counts.updated += 1,
+                        ItemStatus::Unchanged => counts.unchanged += 1,
                     }
-                    progress.inc(this.items.len() as u64);
-                    return Ok(());
                 }
-                Err(StoreError::BulkRejected(errors)) => {
-                    let mut rejected = BadRows::default();
-                    let unknown = csv::Position::new();
-                    for e in &errors {
-                        let position = this.positions.get(e.index).unwrap_or(&unknown);
-                        rejected.add(&args.file, position, &e.error);
-                        skipped.add(&args.file, position, &e.error);
-                    }
-                    if !args.skip_invalid {
-                        progress.finish_and_clear();
-                        eprintln!(
-                            "{} row(s) cannot be merged into the stored contacts; rows before line {} were written:",
-                            errors.len(),
-                            this.positions.first().map_or(0, |p| line_of(&args.file, p))
-                        );
-                        rejected.print();
-                        bail!("import stopped; pass --skip-invalid to skip such rows");
-                    }
-                    progress.inc(errors.len() as u64);
-                    let failing: std::collections::HashSet<usize> =
-                        errors.iter().map(|e| e.index).collect();
-                    let kept: Vec<(csv::Position, BulkItem)> = this
-                        .positions
-                        .into_iter()
-                        .zip(this.items)
-                        .enumerate()
-                        .filter(|(i, _)| !failing.contains(i))
-                        .map(|(_, row)| row)
-                        .collect();
-                    if kept.is_empty() {
-                        return Ok(());
-                    }
-                    this = InFlight::send(store, workspace, kept);
-                }
-                Err(e) => return Err(e).context("cannot write contacts"),
+                progress.inc(outcome.results.len() as u64);
             }
+            let Some(errors) = done.rejected else {
+                return Ok(());
+            };
+            let mut rest = this.chunks.split_off(written);
+            let rejected_chunk = rest.remove(0);
+            let unknown = csv::Position::new();
+            let mut rejected = BadRows::default();
+            for e in &errors {
+                let position = rejected_chunk.get(e.index).map_or(&unknown, |(p, _)| p);
+                rejected.add(&args.file, position, &e.error);
+                skipped.add(&args.file, position, &e.error);
+            }
+            if !args.skip_invalid {
+                progress.finish_and_clear();
+                let first = rejected_chunk
+                    .first()
+                    .map_or(0, |(p, _)| line_of(&args.file, p));
+                eprintln!(
+                    "{} row(s) cannot be merged into the stored contacts; rows before line {first} were written:",
+                    errors.len()
+                );
+                rejected.print();
+                bail!("import stopped; pass --skip-invalid to skip such rows");
+            }
+            progress.inc(errors.len() as u64);
+            let failing: HashSet<usize> = errors.iter().map(|e| e.index).collect();
+            let kept: Chunk = rejected_chunk
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !failing.contains(i))
+                .map(|(_, row)| row)
+                .collect();
+            if !kept.is_empty() {
+                rest.insert(0, kept);
+            }
+            if rest.is_empty() {
+                return Ok(());
+            }
+            this = InFlight::send(store, workspace, rest);
         }
     }
 }

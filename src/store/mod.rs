@@ -279,11 +279,53 @@ pub trait Store: Send + Sync + 'static {
     async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// How many events a workspace's feed holds.
     async fn count_events(&self, workspace: &WorkspaceId) -> Result<u64, StoreError>;
+    /// Several bulk upserts of one workspace in order (for `purrlist import`): each chunk
+    /// applied exactly as [`Store::upsert_contacts`] applies it (`domain::bulk::plan_bulk`);
+    /// a backend may commit them together. Stops at the first chunk the plan rejects: the
+    /// chunks before it are written and their outcomes returned, nothing after it is.
+    async fn upsert_contact_chunks(
+        &self,
+        workspace: WorkspaceId,
+        chunks: Vec<Vec<BulkItem>>,
+        now: Timestamp,
+        actor: Actor,
+    ) -> Result<ChunkOutcomes, StoreError> {
+        let mut outcomes = Vec::with_capacity(chunks.len());
+        for items in chunks {
+            match self
+                .upsert_contacts(workspace.clone(), items, now, actor.clone())
+                .await
+            {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(StoreError::BulkRejected(errors)) => {
+                    return Ok(ChunkOutcomes {
+                        outcomes,
+                        rejected: Some(errors),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ChunkOutcomes {
+            outcomes,
+            rejected: None,
+        })
+    }
+
     /// Every finished idempotency record first used at or after `since` (for `purrlist copy`).
     async fn export_idempotency(
         &self,
         since: Timestamp,
     ) -> Result<Vec<IdempotencyEntry>, StoreError>;
+}
+
+/// What [`Store::upsert_contact_chunks`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkOutcomes {
+    /// One outcome per chunk written, in order.
+    pub outcomes: Vec<BulkOutcome>,
+    /// Why the chunk after the written ones was rejected, if one was; later chunks were not tried.
+    pub rejected: Option<Vec<ItemError>>,
 }
 
 /// One idempotency record with the keys it is stored under, for `purrlist copy`.

@@ -21,8 +21,9 @@ use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, EventQuery, IdempotencyEntry, ImportRows,
-    Precondition, Store, StoreError, UnsubscribeTarget, UpdateOutcome,
+    BulkOutcome, ChunkOutcomes, ContactPage, ContactQuery, DeleteScope, EventQuery,
+    IdempotencyEntry, ImportRows, Precondition, Store, StoreError, UnsubscribeTarget,
+    UpdateOutcome,
 };
 use async_trait::async_trait;
 use readers::Readers;
@@ -378,6 +379,19 @@ impl Store for SqliteStore {
     async fn import(&self, rows: ImportRows) -> Result<(), StoreError> {
         self.writer
             .write(move |conn| admin::import(conn, &rows))
+            .await
+    }
+
+    async fn upsert_contact_chunks(
+        &self,
+        workspace: WorkspaceId,
+        chunks: Vec<Vec<BulkItem>>,
+        now: Timestamp,
+        actor: Actor,
+    ) -> Result<ChunkOutcomes, StoreError> {
+        // One writer job, so one commit for many chunks: far fewer WAL pages per row.
+        self.writer
+            .write(move |conn| transfer::upsert_chunks(conn, &workspace, &chunks, now, &actor))
             .await
     }
 

@@ -1,13 +1,16 @@
-//! The change feed and idempotency records moved as they are, for `purrlist copy`.
+//! The change feed and idempotency records moved as they are, for `purrlist copy`, and
+//! the many-chunk upsert of `purrlist import`.
 //! Events keep their seq: an explicit rowid in an AUTOINCREMENT table also moves
 //! `sqlite_sequence` past it, so new events continue after the copied ones.
 
 use super::events::event_from_row;
+use crate::domain::bulk::BulkItem;
+use crate::domain::events::Actor;
 use crate::domain::events::StoredEvent;
 use crate::domain::idempotency::{IdempotencyRecord, StoredResponse};
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
-use crate::store::{IdempotencyEntry, StoreError};
+use crate::store::{ChunkOutcomes, IdempotencyEntry, StoreError};
 use rusqlite::{Connection, params};
 
 pub fn export_events(
@@ -105,4 +108,32 @@ pub fn import_idempotency(
         ])?;
     }
     Ok(())
+}
+
+/// Upserts chunk after chunk in the caller's transaction. A rejected plan writes nothing
+/// (`contacts::upsert` plans before it writes), so stopping there keeps earlier chunks whole.
+pub fn upsert_chunks(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    chunks: &[Vec<BulkItem>],
+    now: Timestamp,
+    actor: &Actor,
+) -> Result<ChunkOutcomes, StoreError> {
+    let mut outcomes = Vec::with_capacity(chunks.len());
+    for items in chunks {
+        match super::contacts::upsert(conn, workspace, items, now, actor) {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(StoreError::BulkRejected(errors)) => {
+                return Ok(ChunkOutcomes {
+                    outcomes,
+                    rejected: Some(errors),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ChunkOutcomes {
+        outcomes,
+        rejected: None,
+    })
 }
