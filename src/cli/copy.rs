@@ -1,8 +1,11 @@
-//! `purrlist copy --from URL --to URL`: moves every workspace, key (hash) and contact
+//! `purrlist copy --from URL --to URL`: moves every workspace, key (hash), contact, event
+//! of the change feed (same seq, so cursors stay valid) and unexpired idempotency record
 //! from one store to another as they are (ids, tokens, times), then checks the counts.
 
 use crate::config::Config;
+use crate::domain::idempotency::KEY_LIFETIME_MS;
 use crate::domain::ids::WorkspaceId;
+use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{self, ContactQuery, ImportRows, SharedStore, redact_url};
 use anyhow::{Context, bail};
@@ -65,13 +68,21 @@ pub async fn run(args: CopyArgs, config: &Config) -> anyhow::Result<()> {
     let keys = source.export_api_keys().await?;
     let mut totals = Vec::with_capacity(workspaces.len());
     for w in &workspaces {
-        totals.push(contact_total(&source, &w.id).await?);
+        totals.push(Totals {
+            contacts: contact_total(&source, &w.id).await?,
+            events: source.count_events(&w.id).await?,
+        });
     }
-    let all_contacts: u64 = totals.iter().sum();
+    let all_contacts: u64 = totals.iter().map(|t| t.contacts).sum();
+    let all_events: u64 = totals.iter().map(|t| t.events).sum();
+    let since = Timestamp::from_millis(Timestamp::now().millis() - KEY_LIFETIME_MS);
+    let idempotency = source.export_idempotency(since).await?;
     eprintln!(
-        "Copying {} workspace(s), {} key(s) and {all_contacts} contact(s) from {} to {}.",
+        "Copying {} workspace(s), {} key(s), {all_contacts} contact(s), {all_events} event(s) \
+         and {} idempotency record(s) from {} to {}.",
         workspaces.len(),
         keys.len(),
+        idempotency.len(),
         redact_url(&args.from),
         redact_url(&args.to)
     );
@@ -79,27 +90,81 @@ pub async fn run(args: CopyArgs, config: &Config) -> anyhow::Result<()> {
         .import(ImportRows {
             workspaces: workspaces.clone(),
             keys: keys.clone(),
-            contacts: Vec::new(),
+            ..ImportRows::default()
         })
         .await
         .context("cannot copy workspaces and keys")?;
 
-    let bar = ProgressBar::new(all_contacts).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} contacts ({per_sec}, {eta} left) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress(all_contacts, "contacts");
     for workspace in &workspaces {
         copy_contacts(&source, &target, workspace, &bar).await?;
     }
     bar.finish_and_clear();
 
+    let bar = progress(all_events, "events");
+    copy_events(&source, &target, &bar).await?;
+    bar.finish_and_clear();
+    let idempotency_count = idempotency.len();
+    target
+        .import(ImportRows {
+            idempotency,
+            ..ImportRows::default()
+        })
+        .await
+        .context("cannot copy idempotency records")?;
+
     verify(&source, &target, &workspaces, &totals, keys.len()).await?;
+    let copied_records = target.export_idempotency(since).await?.len();
+    if copied_records < idempotency_count {
+        bail!(
+            "verification failed: idempotency records: source {idempotency_count}, target {copied_records}"
+        );
+    }
     println!(
-        "Copied and verified: {} workspace(s), {} key(s), {all_contacts} contact(s).",
+        "Copied and verified: {} workspace(s), {} key(s), {all_contacts} contact(s), \
+         {all_events} event(s), {idempotency_count} idempotency record(s).",
         workspaces.len(),
         keys.len()
     );
     Ok(())
+}
+
+/// What a workspace held when the copy began.
+struct Totals {
+    contacts: u64,
+    events: u64,
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left) {{msg}}");
+    ProgressBar::new(len).with_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    )
+}
+
+/// Copies the whole feed in seq order; events already in the target (same seq) are kept.
+async fn copy_events(
+    source: &SharedStore,
+    target: &SharedStore,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    let mut after = 0;
+    loop {
+        let batch = source.export_events(after, BATCH).await?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.seq;
+        let count = batch.len() as u64;
+        target
+            .import(ImportRows {
+                events: batch,
+                ..ImportRows::default()
+            })
+            .await
+            .context("cannot copy the change feed")?;
+        bar.inc(count);
+    }
 }
 
 async fn copy_contacts(
@@ -128,12 +193,12 @@ async fn copy_contacts(
     }
 }
 
-/// Compares counts: workspaces, keys, and contacts per workspace (all and subscribed).
+/// Compares counts: workspaces, keys, and contacts and events per workspace.
 async fn verify(
     source: &SharedStore,
     target: &SharedStore,
     workspaces: &[Workspace],
-    totals: &[u64],
+    totals: &[Totals],
     keys: usize,
 ) -> anyhow::Result<()> {
     let mut problems = Vec::new();
@@ -148,13 +213,21 @@ async fn verify(
     if target_keys != keys {
         problems.push(format!("keys: source {keys}, target {target_keys}"));
     }
-    for (workspace, &expected) in workspaces.iter().zip(totals) {
+    for (workspace, expected) in workspaces.iter().zip(totals) {
         let now_in_source = contact_total(source, &workspace.id).await?;
         let copied = contact_total(target, &workspace.id).await?;
-        if copied != expected || now_in_source != expected {
+        if copied != expected.contacts || now_in_source != expected.contacts {
             problems.push(format!(
-                "contacts of {}: source {now_in_source} (was {expected} at the start), target {copied}",
-                workspace.id
+                "contacts of {}: source {now_in_source} (was {} at the start), target {copied}",
+                workspace.id, expected.contacts
+            ));
+        }
+        let now_in_source = source.count_events(&workspace.id).await?;
+        let copied = target.count_events(&workspace.id).await?;
+        if copied != expected.events || now_in_source != expected.events {
+            problems.push(format!(
+                "events of {}: source {now_in_source} (was {} at the start), target {copied}",
+                workspace.id, expected.events
             ));
         }
     }

@@ -1,8 +1,12 @@
-//! The command line: `serve`, `workspace`, `key`, `backup`, `migrate`, `copy`. The output of
+//! The command line: `serve`, `workspace`, `key`, `import`, `export`, `backup`, `migrate`,
+//! `copy`. The output of
 //! each command is a contract scripts rely on (see README).
 
 mod backup;
 mod copy;
+mod export;
+mod import;
+mod import_chunks;
 mod key;
 mod migrate;
 mod serve;
@@ -48,6 +52,10 @@ enum Command {
     Migrate,
     /// Copy every workspace, key and contact from one database to another (e.g. SQLite to PostgreSQL).
     Copy(copy::CopyArgs),
+    /// Create or update contacts of a workspace from a CSV file (bulk upsert rules).
+    Import(import::ImportArgs),
+    /// Write the contacts of a workspace as CSV, in list order.
+    Export(export::ExportArgs),
     /// Write a consistent copy of a SQLite database, safe while the server runs.
     Backup {
         /// The new file to write.
@@ -97,6 +105,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
         Command::Migrate => migrate::run(&config).await,
         Command::Copy(args) => copy::run(args, &config).await,
+        Command::Import(args) => import::run(args, &open_store(&config).await?).await,
+        Command::Export(args) => export::run(args, &open_store(&config).await?).await,
         Command::Backup { to } => backup::run(&config.database_url, &to),
     }
 }

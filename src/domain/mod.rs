@@ -6,6 +6,7 @@
 pub mod api_key;
 pub mod bulk;
 pub mod contact;
+pub mod csv_columns;
 pub mod custom_fields;
 pub mod email;
 pub mod events;

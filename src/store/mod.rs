@@ -11,7 +11,9 @@ use crate::domain::bulk::{BulkItem, ItemError, ItemResult};
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::custom_fields::CustomFieldsError;
 use crate::domain::events::{Actor, StoredEvent};
-use crate::domain::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
+use crate::domain::idempotency::{
+    IdempotencyBegin, IdempotencyClaim, IdempotencyRecord, StoredResponse,
+};
 use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
@@ -271,6 +273,70 @@ pub trait Store: Send + Sync + 'static {
     /// Stores rows exactly as given (ids, tokens, times, versions), skipping any whose id
     /// is already stored, all or nothing (for `purrlist copy`).
     async fn import(&self, rows: ImportRows) -> Result<(), StoreError>;
+
+    /// Up to `limit` events of every workspace with a seq above `after`, in seq order
+    /// (for `purrlist copy`).
+    async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// How many events a workspace's feed holds.
+    async fn count_events(&self, workspace: &WorkspaceId) -> Result<u64, StoreError>;
+    /// Several bulk upserts of one workspace in order (for `purrlist import`): each chunk
+    /// applied exactly as [`Store::upsert_contacts`] applies it (`domain::bulk::plan_bulk`);
+    /// a backend may commit them together. Stops at the first chunk the plan rejects: the
+    /// chunks before it are written and their outcomes returned, nothing after it is.
+    async fn upsert_contact_chunks(
+        &self,
+        workspace: WorkspaceId,
+        chunks: Vec<Vec<BulkItem>>,
+        now: Timestamp,
+        actor: Actor,
+    ) -> Result<ChunkOutcomes, StoreError> {
+        let mut outcomes = Vec::with_capacity(chunks.len());
+        for items in chunks {
+            match self
+                .upsert_contacts(workspace.clone(), items, now, actor.clone())
+                .await
+            {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(StoreError::BulkRejected(errors)) => {
+                    return Ok(ChunkOutcomes {
+                        outcomes,
+                        rejected: Some(errors),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ChunkOutcomes {
+            outcomes,
+            rejected: None,
+        })
+    }
+
+    /// Every finished idempotency record first used at or after `since` (for `purrlist copy`).
+    async fn export_idempotency(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<IdempotencyEntry>, StoreError>;
+}
+
+/// What [`Store::upsert_contact_chunks`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkOutcomes {
+    /// One outcome per chunk written, in order.
+    pub outcomes: Vec<BulkOutcome>,
+    /// Why the chunk after the written ones was rejected, if one was; later chunks were not tried.
+    pub rejected: Option<Vec<ItemError>>,
+}
+
+/// One idempotency record with the keys it is stored under, for `purrlist copy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyEntry {
+    /// The API key that sent the request.
+    pub api_key: ApiKeyId,
+    /// The `Idempotency-Key` value.
+    pub key: String,
+    /// The request's hash, answer and time.
+    pub record: IdempotencyRecord,
 }
 
 /// Rows to store as they are, for `purrlist copy`.
@@ -282,6 +348,10 @@ pub struct ImportRows {
     pub keys: Vec<(ApiKey, KeyHash)>,
     /// Contacts; their workspaces must exist.
     pub contacts: Vec<Contact>,
+    /// Events with their seq; the feed's next seq is moved past the highest stored.
+    pub events: Vec<StoredEvent>,
+    /// Finished idempotency records.
+    pub idempotency: Vec<IdempotencyEntry>,
 }
 
 /// The store the server and the CLI share.

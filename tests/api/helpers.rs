@@ -147,6 +147,14 @@ impl TestApp {
         })
     }
 
+    /// The URL of the server's database, for running the CLI binary against it.
+    pub fn database_url(&self) -> String {
+        match &self._database {
+            Some(database) => database.url.clone(),
+            None => format!("sqlite://{}", self._dir.path().join("test.db").display()),
+        }
+    }
+
     /// SHA-256 of a `VACUUM INTO` copy of the SQLite database: equal digests mean equal
     /// bytes of every table and index. `None` on other backends.
     pub fn sqlite_digest(&self) -> Option<String> {

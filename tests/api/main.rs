@@ -9,6 +9,7 @@ mod bulk_delete;
 mod bulk_errors;
 mod bulk_upsert;
 mod cli;
+mod cli_import;
 mod cli_serve;
 mod concurrency;
 mod conditional;

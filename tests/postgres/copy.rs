@@ -28,6 +28,85 @@ async fn all_contacts(base: &str, key: &str, workspace: &str) -> Vec<Value> {
     all
 }
 
+/// The whole change feed of a workspace, as the server shows it.
+async fn all_events(base: &str, key: &str, workspace: &str) -> Vec<Value> {
+    let client = http();
+    let mut all = Vec::new();
+    let mut after = "0".to_owned();
+    loop {
+        let answer: Value = client
+            .get(format!(
+                "{base}/v1/events?newsletter_id={workspace}&after={after}&limit=1000"
+            ))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("events")
+            .json()
+            .await
+            .expect("json");
+        let data = answer["data"].as_array().expect("data").clone();
+        if data.is_empty() {
+            return all;
+        }
+        after = answer["next_cursor"]
+            .as_str()
+            .expect("next_cursor")
+            .to_owned();
+        all.extend(data);
+    }
+}
+
+fn cursor(event: &Value) -> u64 {
+    event["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("decimal id")
+}
+
+/// A write of every actor kind, and a request with an idempotency key; returns that request's answer.
+async fn write_every_kind(base: &str, key: &str, workspace: &str) -> Value {
+    let client = http();
+    let listed = all_contacts(base, key, workspace).await;
+    let put = client
+        .put(format!(
+            "{base}/v1/contacts/{}",
+            listed[0]["id"].as_str().expect("id")
+        ))
+        .bearer_auth(key)
+        .header("Idempotency-Key", "rename-1")
+        .json(&json!({"email": listed[0]["email"], "name": "Renamed"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(put.status(), 200);
+    let subscribed = listed[1..]
+        .iter()
+        .find(|c| c["subscribed"] == true)
+        .expect("a subscribed contact");
+    let token = subscribed["unsub_token"].as_str().expect("token");
+    let unsubscribed = client
+        .post(format!("{base}/u/{token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("one click");
+    assert!(unsubscribed.status().is_success());
+    let deleted = client
+        .delete(format!(
+            "{base}/v1/contacts/{}",
+            listed[listed.len() - 1]["id"].as_str().expect("id")
+        ))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("delete");
+    assert!(deleted.status().is_success());
+    put.json().await.expect("json")
+}
+
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -70,6 +149,7 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
             .expect("bulk");
         assert_eq!(response.status(), 200);
     }
+    let renamed = write_every_kind(&node.base, &key, &workspace).await;
     drop(node);
     let second = run_cli(&[
         "workspace",
@@ -118,8 +198,21 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
     let copied = run_cli(&["copy", "--from", &sqlite, "--to", &db.url]);
     assert!(copied.status.success(), "copy failed: {}", stderr(&copied));
     assert!(
-        stdout(&copied).contains("Copied and verified: 2 workspace(s), 3 key(s), 2100 contact(s).")
+        stdout(&copied).contains(
+            "Copied and verified: 2 workspace(s), 3 key(s), 2099 contact(s), 2103 event(s), \
+             1 idempotency record(s)."
+        ),
+        "{}",
+        stdout(&copied)
     );
+
+    // A second copy into the now non-empty target refuses, unless told to resume.
+    let again = run_cli(&["copy", "--from", &sqlite, "--to", &db.url]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
+    let resumed = run_cli(&["copy", "--from", &sqlite, "--to", &db.url, "--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(db.query_i64("SELECT count(*) FROM contacts"), 2099);
 
     // Same workspaces and keys (hashes: the old secrets work), same contacts byte for byte.
     assert_eq!(
@@ -130,18 +223,70 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
         stdout(&run_cli(&["key", "list", "--database", &db.url])),
         keys_before
     );
-    let from_sqlite = {
+    let (from_sqlite, feed_from_sqlite) = {
         let node = Node::start(&sqlite, &[]);
-        all_contacts(&node.base, &key, &workspace).await
+        (
+            all_contacts(&node.base, &key, &workspace).await,
+            all_events(&node.base, &key, &workspace).await,
+        )
     };
+    let actors: std::collections::BTreeSet<String> = feed_from_sqlite
+        .iter()
+        .map(|e| e["actor"]["type"].as_str().expect("actor").to_owned())
+        .collect();
+    assert_eq!(actors.len(), 2, "api_key and unsubscribe_link: {actors:?}");
     let pg = Node::start(&db.url, &[]);
     assert!(
         pg.first_start.is_none(),
         "a copied database is not a first start"
     );
     let from_pg = all_contacts(&pg.base, &key, &workspace).await;
-    assert_eq!(from_pg.len(), 2100);
+    assert_eq!(from_pg.len(), 2099);
     assert_eq!(from_pg, from_sqlite);
+
+    // The feed is the same event for event: ids (cursors), order, actors, changes, times.
+    let feed_from_pg = all_events(&pg.base, &key, &workspace).await;
+    assert_eq!(feed_from_pg.len(), 2103);
+    assert_eq!(feed_from_pg, feed_from_sqlite);
+    let last_copied = feed_from_sqlite.iter().map(cursor).max().expect("events");
+
+    // The idempotency record came along: the same request is replayed, not run again.
+    let first = from_sqlite
+        .iter()
+        .find(|c| c["name"] == "Renamed")
+        .expect("renamed contact");
+    let first_id = first["id"].as_str().expect("id").to_owned();
+    let first_email = first["email"].clone();
+    let replay = client
+        .put(format!("{}/v1/contacts/{first_id}", pg.base))
+        .bearer_auth(&key)
+        .header("Idempotency-Key", "rename-1")
+        .json(&json!({"email": first_email, "name": "Renamed"}))
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(
+        replay
+            .headers()
+            .get("idempotent-replayed")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("true")
+    );
+    assert_eq!(replay.json::<Value>().await.expect("json"), renamed);
+
+    // A new write continues the feed after every copied event.
+    let changed = client
+        .put(format!("{}/v1/contacts/{first_id}", pg.base))
+        .bearer_auth(&key)
+        .json(&json!({"email": first_email, "name": "After the copy"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(changed.status(), 200);
+    let feed_after = all_events(&pg.base, &key, &workspace).await;
+    assert_eq!(feed_after.len(), 2104);
+    assert_eq!(feed_after[..2103], feed_from_pg[..]);
+    assert!(cursor(&feed_after[2103]) > last_copied);
     let reader = client
         .get(format!("{}/v1/contacts?newsletter_id={second_id}", pg.base))
         .bearer_auth(&listed_secret)
@@ -151,11 +296,21 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
     assert_eq!(reader.status(), 200);
     drop(pg);
 
-    // A second copy into the now non-empty target refuses, unless told to resume.
-    let again = run_cli(&["copy", "--from", &sqlite, "--to", &db.url]);
-    assert!(!again.status.success());
-    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
-    let resumed = run_cli(&["copy", "--from", &sqlite, "--to", &db.url, "--resume"]);
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_eq!(db.query_i64("SELECT count(*) FROM contacts"), 2100);
+    // And back to a new SQLite file: the feed again keeps its cursors and continues after them.
+    let back = sqlite_url(dir.path(), "back.db");
+    let copied_back = run_cli(&["copy", "--from", &db.url, "--to", &back]);
+    assert!(copied_back.status.success(), "{}", stderr(&copied_back));
+    let node = Node::start(&back, &[]);
+    assert_eq!(all_events(&node.base, &key, &workspace).await, feed_after);
+    let changed = client
+        .put(format!("{}/v1/contacts/{first_id}", node.base))
+        .bearer_auth(&key)
+        .json(&json!({"email": first_email, "name": "Back on SQLite"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(changed.status(), 200);
+    let feed_back = all_events(&node.base, &key, &workspace).await;
+    assert_eq!(feed_back.len(), 2105);
+    assert!(cursor(&feed_back[2104]) > cursor(&feed_after[2103]));
 }

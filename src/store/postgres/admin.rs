@@ -281,6 +281,8 @@ pub async fn import(client: &mut Client, rows: &ImportRows) -> Result<(), StoreE
         insert_api_key(&tx, key, *hash, true).await?;
     }
     insert_contacts(&tx, &rows.contacts, OnConflict::SkipSameId).await?;
+    super::transfer::import_events(&tx, &rows.events).await?;
+    super::transfer::import_idempotency(&tx, &rows.idempotency).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -79,7 +79,7 @@ async fn record(
     Ok(())
 }
 
-fn event_from_row(row: &Row) -> Result<StoredEvent, StoreError> {
+pub(super) fn event_from_row(row: &Row) -> Result<StoredEvent, StoreError> {
     let seq: i64 = row.try_get(0)?;
     let unreadable = |what: &str| StoreError::Internal(format!("event {seq}: unreadable {what}"));
     let changes: String = row.try_get(4)?;

@@ -10,6 +10,7 @@ mod events;
 mod idempotency;
 mod rows;
 mod schema;
+mod transfer;
 mod unsubscribe;
 
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
@@ -21,8 +22,8 @@ use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, EventQuery, ImportRows, Precondition,
-    Store, StoreError, UnsubscribeTarget, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, DeleteScope, EventQuery, IdempotencyEntry, ImportRows,
+    Precondition, Store, StoreError, UnsubscribeTarget, UpdateOutcome,
 };
 use anyhow::Context;
 use async_trait::async_trait;
@@ -321,6 +322,24 @@ impl Store for PostgresStore {
 
     async fn import(&self, rows: ImportRows) -> Result<(), StoreError> {
         self.timed(async { admin::import(&mut self.client().await?, &rows).await })
+            .await
+    }
+
+    async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.timed(async { transfer::export_events(&self.client().await?, after, limit).await })
+            .await
+    }
+
+    async fn count_events(&self, workspace: &WorkspaceId) -> Result<u64, StoreError> {
+        self.timed(async { transfer::count_events(&self.client().await?, workspace).await })
+            .await
+    }
+
+    async fn export_idempotency(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<IdempotencyEntry>, StoreError> {
+        self.timed(async { transfer::export_idempotency(&self.client().await?, since).await })
             .await
     }
 

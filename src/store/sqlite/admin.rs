@@ -87,6 +87,8 @@ pub fn import(conn: &Connection, rows: &ImportRows) -> Result<(), StoreError> {
             c.version,
         ])?;
     }
+    super::transfer::import_events(conn, &rows.events)?;
+    super::transfer::import_idempotency(conn, &rows.idempotency)?;
     Ok(())
 }
 

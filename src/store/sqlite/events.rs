@@ -46,7 +46,7 @@ pub fn record(
     Ok(())
 }
 
-fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredEvent, StoreError>> {
+pub(super) fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredEvent, StoreError>> {
     let kind: String = row.get(3)?;
     let changes: String = row.get(4)?;
     let actor_type: String = row.get(5)?;

@@ -8,6 +8,7 @@ mod idempotency;
 mod readers;
 mod rows;
 mod schema;
+mod transfer;
 mod unsubscribe;
 mod writer;
 
@@ -20,8 +21,9 @@ use crate::domain::ids::{ApiKeyId, ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, EventQuery, ImportRows, Precondition,
-    Store, StoreError, UnsubscribeTarget, UpdateOutcome,
+    BulkOutcome, ChunkOutcomes, ContactPage, ContactQuery, DeleteScope, EventQuery,
+    IdempotencyEntry, ImportRows, Precondition, Store, StoreError, UnsubscribeTarget,
+    UpdateOutcome,
 };
 use async_trait::async_trait;
 use readers::Readers;
@@ -377,6 +379,41 @@ impl Store for SqliteStore {
     async fn import(&self, rows: ImportRows) -> Result<(), StoreError> {
         self.writer
             .write(move |conn| admin::import(conn, &rows))
+            .await
+    }
+
+    async fn upsert_contact_chunks(
+        &self,
+        workspace: WorkspaceId,
+        chunks: Vec<Vec<BulkItem>>,
+        now: Timestamp,
+        actor: Actor,
+    ) -> Result<ChunkOutcomes, StoreError> {
+        // One writer job, so one commit for many chunks: far fewer WAL pages per row.
+        self.writer
+            .write(move |conn| transfer::upsert_chunks(conn, &workspace, &chunks, now, &actor))
+            .await
+    }
+
+    async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.readers
+            .read(move |conn| transfer::export_events(conn, after, limit))
+            .await
+    }
+
+    async fn count_events(&self, workspace: &WorkspaceId) -> Result<u64, StoreError> {
+        let workspace = workspace.clone();
+        self.readers
+            .read(move |conn| transfer::count_events(conn, &workspace))
+            .await
+    }
+
+    async fn export_idempotency(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<IdempotencyEntry>, StoreError> {
+        self.readers
+            .read(move |conn| transfer::export_idempotency(conn, since))
             .await
     }
 }
