@@ -2,6 +2,7 @@
 //! otherwise, one writer thread with group commit and a pool of read connections.
 
 mod admin;
+mod checkpointer;
 mod contacts;
 mod events;
 mod idempotency;
@@ -24,6 +25,7 @@ use crate::store::{
     Store, StoreError, UnsubscribeTarget, UpdateOutcome,
 };
 use async_trait::async_trait;
+use checkpointer::Checkpointer;
 use readers::Readers;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
@@ -66,6 +68,7 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
+    _checkpointer: Checkpointer,
 }
 
 fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
@@ -94,6 +97,10 @@ impl SqliteStore {
             .context("cannot switch SQLite to WAL mode")?;
         configure(&conn, options)?;
         schema::migrate(&conn).context("cannot migrate the SQLite database")?;
+        // The checkpointer thread copies the WAL back; the writer only appends to it.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint_conn = Connection::open(path)?;
+        configure(&checkpoint_conn, options)?;
         let mut readers = Vec::with_capacity(options.readers.max(1));
         for _ in 0..options.readers.max(1) {
             let reader = Connection::open_with_flags(
@@ -108,6 +115,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
             readers: Readers::new(readers),
+            _checkpointer: Checkpointer::start(checkpoint_conn)?,
         })
     }
 }
