@@ -18,6 +18,11 @@ const UPDATE_KEEPING_EMAIL: &str = "UPDATE contacts SET name = ?2, first_name = 
      custom_fields = ?5, updated_at = ?6, version = ?7 WHERE id = ?1";
 const UPDATE: &str = "UPDATE contacts SET name = ?2, first_name = ?3, last_name = ?4, email = ?5, \
      email_norm = ?6, subscribed = ?7, custom_fields = ?8, updated_at = ?9, version = ?10 WHERE id = ?1";
+/// Every write that changes a contact records its event in the same transaction (events.rs).
+const INSERT_EVENT: &str = "INSERT INTO contact_events (workspace_id, contact_id, kind, changes, \
+     actor_type, actor_key_id, created_at) VALUES (?1, ?2, ?3, ?4, 'api_key', ?5, ?6)";
+/// The writer runs each request's write in its own savepoint (writer.rs).
+const SAVEPOINT: [&str; 2] = ["SAVEPOINT job", "RELEASE job"];
 const INSERT: &str = "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, \
      email_norm, subscribed, unsub_token, custom_fields, created_at, updated_at, version) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
@@ -81,12 +86,41 @@ fn load_ids(path: &str) -> anyhow::Result<Vec<(String, String)>> {
         .collect())
 }
 
-/// Reads the row as the store does, then writes it back with a new name.
+fn event(
+    conn: &Connection,
+    ws: &str,
+    id: &str,
+    kind: &str,
+    changes: &serde_json::Value,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(INSERT_EVENT)?.execute(params![
+        ws,
+        id,
+        kind,
+        changes.to_string(),
+        "key_bench",
+        now
+    ])?;
+    Ok(())
+}
+
+/// Reads the row as the store does, writes it back with a new name and records the
+/// event, inside a savepoint as the writer does.
 fn update_one(conn: &Connection, id: &str, name: &str, now: i64) -> rusqlite::Result<()> {
-    let row: (String, String, String, i64) = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"))?
-        .query_row([id], |r| Ok((r.get(3)?, r.get(4)?, r.get(8)?, r.get(11)?)))?;
-    let (first, last, fields, version) = row;
+    conn.prepare_cached(SAVEPOINT[0])?.execute([])?;
+    let (ws, old, first, last, fields, version): (String, String, String, String, String, i64) =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"))?
+            .query_row([id], |r| {
+                Ok((
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(8)?,
+                    r.get(11)?,
+                ))
+            })?;
     conn.prepare_cached(UPDATE_KEEPING_EMAIL)?.execute(params![
         id,
         name,
@@ -96,6 +130,9 @@ fn update_one(conn: &Connection, id: &str, name: &str, now: i64) -> rusqlite::Re
         now,
         version + 1
     ])?;
+    let changes = json!({"name": {"old": old, "new": name}});
+    event(conn, &ws, id, "updated", &changes, now)?;
+    conn.prepare_cached(SAVEPOINT[1])?.execute([])?;
     Ok(())
 }
 
@@ -170,6 +207,8 @@ fn bulk(
                 .collect::<Result<_, _>>()?;
             let mut update = conn.prepare_cached(UPDATE)?;
             for (id, email, version) in &found {
+                let changes = json!({"name": {"old": "", "new": "Bulk name"}});
+                event(conn, &a.workspace, id, "updated", &changes, now)?;
                 update.execute(params![
                     id,
                     "Bulk name",
@@ -187,6 +226,10 @@ fn bulk(
             for email in &new_emails {
                 let id = format!("con_{}", purrlist::domain::ids::random_body(21));
                 let token = purrlist::domain::ids::random_body(21);
+                let changes = json!({"name": {"old": null, "new": "New"}, "first_name": {"old": null, "new": ""},
+                    "last_name": {"old": null, "new": ""}, "email": {"old": null, "new": email},
+                    "subscribed": {"old": null, "new": true}, "custom_fields": {"old": null, "new": {}}});
+                event(conn, &a.workspace, &id, "created", &changes, now)?;
                 insert.execute(params![
                     id,
                     a.workspace,

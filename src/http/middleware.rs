@@ -21,7 +21,7 @@ fn request_id(req: &Request) -> String {
 }
 
 /// Gives every request an id (echoed in `x-request-id`), a tracing span, a closing
-/// log line with status and latency, and a time limit answered with 503.
+/// log line with status and latency (debug level, warn for 5xx), and a time limit answered with 503.
 pub async fn observe(timeout: Duration, req: Request, next: Next) -> Response {
     let id = request_id(&req);
     let route = req
@@ -47,7 +47,17 @@ pub async fn observe(timeout: Duration, req: Request, next: Next) -> Response {
     .await;
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.in_scope(|| tracing::info!(status, elapsed_ms, "request done"));
+    // The access line is opt-in (PURRLIST_LOG=info,purrlist::access=debug): at info it
+    // cost a formatted stderr write per request; server errors are always logged.
+    if status >= 500 {
+        span.in_scope(
+            || tracing::warn!(target: "purrlist::access", status, elapsed_ms, "request done"),
+        );
+    } else {
+        span.in_scope(
+            || tracing::debug!(target: "purrlist::access", status, elapsed_ms, "request done"),
+        );
+    }
     let headers = response.headers_mut();
     if headers
         .get(header::CONTENT_TYPE)

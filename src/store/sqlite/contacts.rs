@@ -180,10 +180,26 @@ pub fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPage, Stor
         filter.push_str(" AND subscribed = ?");
         args.push(subscribed);
     }
-    let total: i64 = match (&query.email, counted_total(conn, query)?) {
-        (None, Some(total)) => total,
-        // An email matches at most one contact, through the unique index.
-        _ => conn
+    if query.email.is_some() {
+        // An email matches at most one contact (the unique index): the rows found are
+        // the total, so no COUNT query; the page is cut from them.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY created_at, id"
+        ))?;
+        let found: Vec<Contact> = stmt
+            .query_map(params_from_iter(args.iter()), contact_from_row)?
+            .collect::<Result<_, _>>()?;
+        let total = found.len() as u64;
+        let contacts = found
+            .into_iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(query.limit as usize)
+            .collect();
+        return Ok(ContactPage { contacts, total });
+    }
+    let total: i64 = match counted_total(conn, query)? {
+        Some(total) => total,
+        None => conn
             .prepare_cached(&format!("SELECT COUNT(*) FROM contacts WHERE {filter}"))?
             .query_row(params_from_iter(args.iter()), |r| r.get(0))?,
     };

@@ -2,6 +2,7 @@
 //! otherwise, one writer thread with group commit and a pool of read connections.
 
 mod admin;
+mod checkpointer;
 mod contacts;
 mod events;
 mod idempotency;
@@ -26,6 +27,7 @@ use crate::store::{
     UpdateOutcome,
 };
 use async_trait::async_trait;
+use checkpointer::Checkpointer;
 use readers::Readers;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
@@ -68,16 +70,23 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
+    _checkpointer: Checkpointer,
 }
 
-fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
+/// Page cache of the writer, in KiB: it re-reads the pages of recent writes.
+const WRITER_CACHE_KIB: u32 = 16_000;
+/// Page cache of each reader (and the checkpointer), in KiB: small, because the OS page
+/// cache holds the file once for all of them, and five large caches filled up to ~80 MB.
+const READER_CACHE_KIB: u32 = 4_000;
+
+fn configure(conn: &Connection, options: &SqliteOptions, cache_kib: u32) -> rusqlite::Result<()> {
     conn.busy_timeout(options.busy_timeout)?;
     let sync = match options.synchronous {
         Synchronous::Full => "FULL",
         Synchronous::Normal => "NORMAL",
     };
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = -16000;"
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{cache_kib};"
     ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
@@ -94,8 +103,12 @@ impl SqliteStore {
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("cannot switch SQLite to WAL mode")?;
-        configure(&conn, options)?;
+        configure(&conn, options, WRITER_CACHE_KIB)?;
         schema::migrate(&conn).context("cannot migrate the SQLite database")?;
+        // The checkpointer thread copies the WAL back; the writer only appends to it.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint_conn = Connection::open(path)?;
+        configure(&checkpoint_conn, options, READER_CACHE_KIB)?;
         let mut readers = Vec::with_capacity(options.readers.max(1));
         for _ in 0..options.readers.max(1) {
             let reader = Connection::open_with_flags(
@@ -104,12 +117,13 @@ impl SqliteStore {
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | OpenFlags::SQLITE_OPEN_URI,
             )?;
-            configure(&reader, options)?;
+            configure(&reader, options, READER_CACHE_KIB)?;
             readers.push(reader);
         }
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
             readers: Readers::new(readers),
+            _checkpointer: Checkpointer::start(checkpoint_conn)?,
         })
     }
 }

@@ -4,21 +4,27 @@ use crate::store::StoreError;
 use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Read connections; WAL lets them read while the writer writes.
 pub struct Readers {
     idle: Arc<(Sender<Connection>, Receiver<Connection>)>,
+    /// One permit per connection, taken before a blocking thread is used: waiting
+    /// reads queue here instead of each parking a blocking thread (and its memory).
+    free: Arc<Semaphore>,
 }
 
 impl Readers {
     /// A pool of these connections.
     pub fn new(connections: Vec<Connection>) -> Readers {
         let (tx, rx) = crossbeam_channel::bounded(connections.len());
+        let free = Arc::new(Semaphore::new(connections.len()));
         for conn in connections {
             let _ = tx.send(conn);
         }
         Readers {
             idle: Arc::new((tx, rx)),
+            free,
         }
     }
 
@@ -29,7 +35,12 @@ impl Readers {
         T: Send + 'static,
     {
         let idle = Arc::clone(&self.idle);
+        let permit = Arc::clone(&self.free)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Internal("the read pool is closed".to_owned()))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = idle
                 .1
                 .recv()
