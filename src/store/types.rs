@@ -2,7 +2,7 @@
 //! conditions and errors.
 
 use crate::domain::api_key::{ApiKey, KeyHash};
-use crate::domain::bulk::{ItemError, ItemResult};
+use crate::domain::bulk::{ItemError, ItemResult, UpdateError};
 use crate::domain::contact::Contact;
 use crate::domain::custom_fields::CustomFieldsError;
 use crate::domain::events::StoredEvent;
@@ -165,4 +165,13 @@ pub struct ImportRows {
     pub events: Vec<StoredEvent>,
     /// Finished idempotency records.
     pub idempotency: Vec<IdempotencyEntry>,
+}
+
+impl From<UpdateError> for StoreError {
+    fn from(e: UpdateError) -> StoreError {
+        match e {
+            UpdateError::EmailTaken => StoreError::EmailTaken,
+            UpdateError::CustomFields(e) => StoreError::InvalidCustomFields(e),
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use super::events::{deleted_in_list_order, record_changes, returning_contact};
 use super::rows::{CONTACT_COLUMNS, contact_from_row, contacts_from_rows, update_contacts};
 use crate::domain::api_key::WorkspaceGrant;
-use crate::domain::bulk::{UpdateError, plan_update};
+use crate::domain::bulk::plan_update;
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::events::Actor;
 use crate::domain::ids::{ContactId, WorkspaceId};
@@ -96,8 +96,7 @@ pub async fn update(
             contact: current,
             changed: false,
         }),
-        Err(UpdateError::EmailTaken) => Err(StoreError::EmailTaken),
-        Err(UpdateError::CustomFields(e)) => Err(StoreError::InvalidCustomFields(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Workspaces and API keys.
 
+use super::rows::insert_contact_if_new;
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
@@ -65,27 +66,8 @@ pub fn import(conn: &Connection, rows: &ImportRows) -> Result<(), StoreError> {
         check_listed_workspaces(conn, key)?;
         insert_api_key(conn, key, *hash, "INSERT OR IGNORE")?;
     }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, email_norm, subscribed, \
-         unsub_token, custom_fields, created_at, updated_at, version) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO NOTHING",
-    )?;
     for c in &rows.contacts {
-        insert.execute(params![
-            c.id.as_str(),
-            c.workspace_id.as_str(),
-            c.name,
-            c.first_name,
-            c.last_name,
-            c.email.as_str(),
-            c.email.normalized(),
-            c.subscribed,
-            c.unsub_token.as_str(),
-            c.custom_fields.to_json_string(),
-            c.created_at.millis(),
-            c.updated_at.millis(),
-            c.version,
-        ])?;
+        insert_contact_if_new(conn, c)?;
     }
     super::transfer::import_events(conn, &rows.events)?;
     super::transfer::import_idempotency(conn, &rows.idempotency)?;

@@ -4,7 +4,7 @@
 use super::events::record_change;
 use super::rows::{CONTACT_COLUMNS, contact_from_row, insert_contact, update_contact_row};
 use crate::domain::api_key::WorkspaceGrant;
-use crate::domain::bulk::{BulkItem, UpdateError, plan_bulk, plan_update};
+use crate::domain::bulk::{BulkItem, plan_bulk, plan_update};
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::events::Actor;
 use crate::domain::ids::{ContactId, WorkspaceId};
@@ -81,8 +81,7 @@ pub fn update(
             contact: current,
             changed: false,
         }),
-        Err(UpdateError::EmailTaken) => Err(StoreError::EmailTaken),
-        Err(UpdateError::CustomFields(e)) => Err(StoreError::InvalidCustomFields(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

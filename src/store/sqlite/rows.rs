@@ -32,14 +32,26 @@ pub fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
     })
 }
 
+const INSERT_CONTACT: &str = "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, \
+     email_norm, subscribed, unsub_token, custom_fields, created_at, updated_at, version) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
 /// Inserts a new contact.
 pub fn insert_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, email_norm, subscribed, \
-         unsub_token, custom_fields, created_at, updated_at, version) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
+    execute_insert(&mut conn.prepare_cached(INSERT_CONTACT)?, c)
+}
+
+/// Inserts a contact unless one with its id is there already (`copy --resume`).
+pub fn insert_contact_if_new(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
+    let sql = format!("{INSERT_CONTACT} ON CONFLICT (id) DO NOTHING");
+    execute_insert(&mut conn.prepare_cached(&sql)?, c)
+}
+
+fn execute_insert(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    c: &Contact,
+) -> rusqlite::Result<()> {
+    statement.execute(params![
         c.id.as_str(),
         c.workspace_id.as_str(),
         c.name,
