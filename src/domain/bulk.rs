@@ -163,6 +163,20 @@ pub fn parse_bulk_item(item: &Value) -> Result<BulkItem, FieldError> {
     })
 }
 
+/// The ids and normalised emails a request's items name: every contact a store must
+/// fetch (or lock) before calling [`plan_bulk`].
+pub fn touched_keys(items: &[BulkItem]) -> (Vec<&str>, Vec<&str>) {
+    let ids = items
+        .iter()
+        .filter_map(|i| i.id.as_ref().map(ContactId::as_str))
+        .collect();
+    let emails = items
+        .iter()
+        .filter_map(|i| i.patch.email.as_ref().map(|e| e.normalized()))
+        .collect();
+    (ids, emails)
+}
+
 /// Why a single-contact update cannot be applied.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateError {

@@ -8,10 +8,10 @@ use super::events::record_changes;
 use super::rows::{
     CONTACT_COLUMNS, OnConflict, contacts_from_rows, insert_contacts, update_contacts,
 };
-use crate::domain::bulk::{BulkItem, BulkPlan, plan_bulk};
+use crate::domain::bulk::{BulkItem, BulkPlan, plan_bulk, touched_keys};
 use crate::domain::contact::Contact;
 use crate::domain::events::Actor;
-use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::ids::WorkspaceId;
 use crate::domain::timestamp::Timestamp;
 use crate::store::{BulkOutcome, StoreError};
 use deadpool_postgres::{Client, GenericClient, Transaction};
@@ -26,14 +26,7 @@ async fn lock_touched_contacts(
     workspace: &WorkspaceId,
     items: &[BulkItem],
 ) -> Result<Vec<Contact>, TryError> {
-    let ids: Vec<&str> = items
-        .iter()
-        .filter_map(|i| i.id.as_ref().map(ContactId::as_str))
-        .collect();
-    let emails: Vec<&str> = items
-        .iter()
-        .filter_map(|i| i.patch.email.as_ref().map(|e| e.normalized()))
-        .collect();
+    let (ids, emails) = touched_keys(items);
     let statement = tx
         .prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 \

@@ -4,7 +4,7 @@
 use super::events::record_change;
 use super::rows::{CONTACT_COLUMNS, contact_from_row, insert_contact, update_contact_row};
 use crate::domain::api_key::WorkspaceGrant;
-use crate::domain::bulk::{BulkItem, plan_bulk, plan_update};
+use crate::domain::bulk::{BulkItem, plan_bulk, plan_update, touched_keys};
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::events::Actor;
 use crate::domain::ids::{ContactId, WorkspaceId};
@@ -91,14 +91,7 @@ fn touched_contacts(
     workspace: &WorkspaceId,
     items: &[BulkItem],
 ) -> Result<Vec<Contact>, StoreError> {
-    let ids: Vec<&str> = items
-        .iter()
-        .filter_map(|i| i.id.as_ref().map(ContactId::as_str))
-        .collect();
-    let emails: Vec<&str> = items
-        .iter()
-        .filter_map(|i| i.patch.email.as_ref().map(|e| e.normalized()))
-        .collect();
+    let (ids, emails) = touched_keys(items);
     let to_json = |v: &Vec<&str>| serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned());
     // Two indexed searches: with `id IN … OR email_norm IN …` SQLite scans the whole
     // workspace, which makes every bulk request cost O(contacts). `+workspace_id` keeps the
