@@ -4,6 +4,10 @@
 //!
 //! `bench-http-only --listen ADDR --key SECRET`
 
+/// The allocator purrlist runs on (src/main.rs), for Rust and SQLite alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;

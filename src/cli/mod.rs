@@ -105,7 +105,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
         Command::Migrate => migrate::run(&config).await,
         Command::Copy(args) => copy::run(args, &config).await,
-        Command::Import(args) => import::run(args, &open_store(&config).await?).await,
+        Command::Import(args) => {
+            let mut options = config.store_options();
+            options.sqlite.writer_cache_kib = import::WRITER_CACHE_KIB;
+            let store = store::open(&config.database_url, &options).await?;
+            import::run(args, &store).await
+        }
         Command::Export(args) => export::run(args, &open_store(&config).await?).await,
         Command::Backup { to } => backup::run(&config.database_url, &to),
     }

@@ -42,6 +42,9 @@ pub struct SqliteOptions {
     pub readers: usize,
     /// How long to wait for a lock held by another process (a CLI command, say).
     pub busy_timeout: Duration,
+    /// Page cache of the writer, in KiB: it re-reads the pages of recent writes. A bulk
+    /// load (`purrlist import`) raises it so the indexes it inserts into stay cached.
+    pub writer_cache_kib: u32,
 }
 
 impl Default for SqliteOptions {
@@ -50,6 +53,7 @@ impl Default for SqliteOptions {
             synchronous: Synchronous::Full,
             readers: 4,
             busy_timeout: Duration::from_secs(5),
+            writer_cache_kib: WRITER_CACHE_KIB,
         }
     }
 }
@@ -61,8 +65,8 @@ pub struct SqliteStore {
     _checkpointer: Checkpointer,
 }
 
-/// Page cache of the writer, in KiB: it re-reads the pages of recent writes.
-const WRITER_CACHE_KIB: u32 = 16_000;
+/// Page cache of the server's writer, in KiB.
+pub const WRITER_CACHE_KIB: u32 = 16_000;
 /// Page cache of each reader (and the checkpointer), in KiB: small, because the OS page
 /// cache holds the file once for all of them, and five large caches filled up to ~80 MB.
 const READER_CACHE_KIB: u32 = 4_000;
@@ -74,7 +78,8 @@ fn configure(conn: &Connection, options: &SqliteOptions, cache_kib: u32) -> rusq
         Synchronous::Normal => "NORMAL",
     };
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{cache_kib};"
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{cache_kib}; \
+         PRAGMA temp_store = MEMORY;"
     ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
@@ -91,7 +96,7 @@ impl SqliteStore {
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("cannot switch SQLite to WAL mode")?;
-        configure(&conn, options, WRITER_CACHE_KIB)?;
+        configure(&conn, options, options.writer_cache_kib)?;
         schema::migrate(&conn).context("cannot migrate the SQLite database")?;
         // The checkpointer thread copies the WAL back; the writer only appends to it.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
