@@ -3,9 +3,15 @@
 import argparse, json, statistics, sys
 
 ap = argparse.ArgumentParser()
-for flag in ("raw", "out", "mode", "sha", "cpu", "cores", "fsync", "contacts", "big", "reps", "seconds"):
-    ap.add_argument("--" + flag, required=True)
+ALL = ("raw", "out", "mode", "sha", "cpu", "cores", "fsync", "contacts", "big", "reps", "seconds")
+for flag in ALL:
+    ap.add_argument("--" + flag)
+# bench/run-postgres run alone: only the S8 rows, and the settings it knows.
+ap.add_argument("--only", help="print only the rows of this scenario (e.g. S8) and its baselines")
 a = ap.parse_args()
+missing = [f for f in (("raw", "mode", "sha") if a.only else ALL) if getattr(a, f) is None]
+if missing:
+    ap.error("missing " + ", ".join("--" + f for f in missing))
 rows = [json.loads(line) for line in open(a.raw) if line.strip()]
 
 
@@ -113,7 +119,27 @@ for sid, what, key, http, target, check in (
 rate = med(field("S7", "latency", "rate_target"))
 row("S7", f"80% GET one / 20% PUT, FULL (latency at {num(rate)}/s)", spread(field("S7", "wrk", "rate")), "req/s",
     ms(med(field("S7", "latency", "p50_ms"))), ms(med(field("S7", "latency", "p99_ms"))), "", None, None, "reported", None)
-row("S8", "S1 and S3 on PostgreSQL", "not run", "", "–", "–", "", None, None, ">= 0.50", None)
+# S8 (bench/run-postgres): purrlist on PostgreSQL against pgbench running the same SQL, reps
+# alternated. A "skipped" or "failed" record (PostgreSQL not reachable, the script failed)
+# becomes one "not run" row.
+s8_not_run = runs("S8", "skipped") + runs("S8", "failed")
+if s8_not_run or not (runs("S8-S1", "wrk") or runs("S8-S3", "wrk")):
+    reason = s8_not_run[0].get("reason") if s8_not_run else None
+    row("S8", "S1 and S3 on PostgreSQL", f"not run: {reason}" if reason else "not run", "", "–", "–", "", None, None, ">= 0.50", None)
+else:
+    setup = (runs("S8", "setup") or [{}])[0]
+    for sid, what, scale, unit, base_unit in (("S1", "PUT random ids, 64 conns", 1, "req/s", "tx/s"),
+                                              ("S3", "POST 1000 contacts (half new), 8 conns", 1000, "rows/s", "rows/s")):
+        ours, theirs = field(f"S8-{sid}", "wrk", "rate"), field(f"E-S8-{sid}", "pgbench", "rate")
+        row(f"E-S8-{sid}", f"pgbench, the same SQL as S8-{sid}, {setup.get('pgbench_clients', '?')} clients (baseline)",
+            spread(theirs, 0, scale), base_unit, "–", "–", "", None, None, "", None)
+        r = ratio_of(med(ours), med(theirs))
+        row(f"S8-{sid}", f"PostgreSQL: {what}, {setup.get('contacts', '?')} contacts (latency: closed loop)", spread(ours, 0, scale), unit,
+            ms(med(field(f"S8-{sid}", "wrk", "p50_ms"))), ms(med(field(f"S8-{sid}", "wrk", "p99_ms"))),
+            "pgbench, same SQL", None if theirs is None else theirs["median"] * scale, r, ">= 0.50", None if r is None else r >= 0.50)
+        # Reps were alternated, so each purrlist rep has a pgbench rep on the same tables.
+        pairs = zip(sorted(runs(f"S8-{sid}", "wrk"), key=lambda x: x["rep"]), sorted(runs(f"E-S8-{sid}", "pgbench"), key=lambda x: x["rep"]))
+        summary[f"S8-{sid}"]["paired_ratios"] = [ratio_of(w.get("rate"), p.get("rate")) for w, p in pairs]
 rss = med(field("M1", "rss", "rss_mb"))
 row("M1", f"resident memory after bulk upserts at {a.big} contacts", f"{num(rss, 1)}", "MB", "–", "–", "", None, None, "<= 100 MB", None if rss is None else rss <= 100)
 ready = field("M2", "ready", "ready_ms")
@@ -124,16 +150,32 @@ m3_what = f"CLI import of a {num(m3_rows) if m3_rows else a.big}-row CSV into fr
 row("M3", m3_what, spread(m3, 1), "s", "–", "–", "", None, None, "<= 15 s (1M rows)",
     None if m3 is None or (m3_rows or 0) < 1_000_000 else m3["median"] <= 15)
 
+if a.only:
+    keep = lambda sid: sid.removeprefix("E-").split("-")[0] == a.only
+    table = [t for t in table if keep(t[0])]
+    summary = {k: v for k, v in summary.items() if keep(k)}
+
 header = ("id", "scenario", "throughput: median (min–max)", "p50 ms", "p99 ms", "baseline", "baseline rate", "ratio", "target", "met")
 lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 for t in table:
     lines.append("| " + " | ".join(str(c) for c in t) + " |")
 md = "\n".join(lines)
-meta = {"mode": a.mode, "git_sha": a.sha, "cpu": a.cpu, "cores": int(a.cores), "fsync_probe": a.fsync,
-        "contacts": int(a.contacts), "big_contacts": int(a.big), "reps": int(a.reps), "seconds_per_run": float(a.seconds),
+
+
+def opt(cast, x):
+    return None if x is None else cast(x)
+
+
+meta = {"mode": a.mode, "git_sha": a.sha, "cpu": a.cpu, "cores": opt(int, a.cores), "fsync_probe": a.fsync,
+        "contacts": opt(int, a.contacts), "big_contacts": opt(int, a.big), "reps": opt(int, a.reps),
+        "seconds_per_run": opt(float, a.seconds),
         "settings": {"journal_mode": "WAL", "synchronous": "FULL (S2: NORMAL)", "group_commit": True,
-                     "server_cpu": 0, "load_cpu": 1}}
-with open(a.out, "w") as f:
-    json.dump({"meta": meta, "summary": summary, "raw": rows, "table_markdown": md}, f, indent=1)
-print(f"purrlist bench ({a.mode}), git {a.sha}, {a.cpu}, {a.cores} cores, fsync probe: {a.fsync}\n")
+                     "server_cpu": 0, "load_cpu": 1},
+        "postgres": (runs("S8", "setup") or [None])[0]}
+if a.out:
+    with open(a.out, "w") as f:
+        json.dump({"meta": meta, "summary": summary, "raw": rows, "table_markdown": md}, f, indent=1)
+about = [f"purrlist bench ({a.mode}{', ' + a.only + ' only' if a.only else ''})", f"git {a.sha}"]
+about += [x for x in (a.cpu, a.cores and f"{a.cores} cores", a.fsync and f"fsync probe: {a.fsync}") if x]
+print(", ".join(about) + "\n")
 print(md)
