@@ -76,8 +76,7 @@ fn open(a: &Args) -> anyhow::Result<Connection> {
     let conn = Connection::open(&a.db)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -16000; \
-         PRAGMA temp_store = MEMORY;",
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -16000;",
         a.sync.to_uppercase()
     ))?;
     conn.set_prepared_statement_cache_capacity(64);

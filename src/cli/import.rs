@@ -19,11 +19,6 @@ use std::path::{Path, PathBuf};
 /// Bad rows listed one by one; the rest are counted.
 const LISTED: usize = 50;
 
-/// The SQLite writer's page cache during an import, in KiB: random inserts into the id,
-/// email and unsubscribe-token indexes of a million contacts (about 150 MB of index
-/// pages) stay in memory instead of being written out and read back.
-pub(super) const WRITER_CACHE_KIB: u32 = 256_000;
-
 /// What to import, where, and what to do with bad rows.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {

@@ -107,7 +107,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Copy(args) => copy::run(args, &config).await,
         Command::Import(args) => {
             let mut options = config.store_options();
-            options.sqlite.writer_cache_kib = import::WRITER_CACHE_KIB;
+            options.sqlite.bulk_load = true;
             let store = store::open(&config.database_url, &options).await?;
             import::run(args, &store).await
         }

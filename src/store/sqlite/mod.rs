@@ -42,9 +42,8 @@ pub struct SqliteOptions {
     pub readers: usize,
     /// How long to wait for a lock held by another process (a CLI command, say).
     pub busy_timeout: Duration,
-    /// Page cache of the writer, in KiB: it re-reads the pages of recent writes. A bulk
-    /// load (`purrlist import`) raises it so the indexes it inserts into stay cached.
-    pub writer_cache_kib: u32,
+    /// Tuned for one long stream of big writes (`purrlist import`) rather than for serving.
+    pub bulk_load: bool,
 }
 
 impl Default for SqliteOptions {
@@ -53,7 +52,7 @@ impl Default for SqliteOptions {
             synchronous: Synchronous::Full,
             readers: 4,
             busy_timeout: Duration::from_secs(5),
-            writer_cache_kib: WRITER_CACHE_KIB,
+            bulk_load: false,
         }
     }
 }
@@ -65,8 +64,12 @@ pub struct SqliteStore {
     _checkpointer: Checkpointer,
 }
 
-/// Page cache of the server's writer, in KiB.
-pub const WRITER_CACHE_KIB: u32 = 16_000;
+/// Page cache of the server's writer, in KiB: it re-reads the pages of recent writes.
+const WRITER_CACHE_KIB: u32 = 16_000;
+/// Page cache of the writer in a bulk load, in KiB: random inserts into the id, email and
+/// unsubscribe-token indexes of a million contacts (about 150 MB of index pages) stay in
+/// memory instead of being written out and read back.
+const BULK_LOAD_WRITER_CACHE_KIB: u32 = 256_000;
 /// Page cache of each reader (and the checkpointer), in KiB: small, because the OS page
 /// cache holds the file once for all of them, and five large caches filled up to ~80 MB.
 const READER_CACHE_KIB: u32 = 4_000;
@@ -78,8 +81,7 @@ fn configure(conn: &Connection, options: &SqliteOptions, cache_kib: u32) -> rusq
         Synchronous::Normal => "NORMAL",
     };
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{cache_kib}; \
-         PRAGMA temp_store = MEMORY;"
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{cache_kib};"
     ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
@@ -96,7 +98,17 @@ impl SqliteStore {
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("cannot switch SQLite to WAL mode")?;
-        configure(&conn, options, options.writer_cache_kib)?;
+        if options.bulk_load {
+            configure(&conn, options, BULK_LOAD_WRITER_CACHE_KIB)?;
+            // Statement journals (the page copies SQLite keeps to undo one statement, as
+            // for every INSERT that fires the counts trigger) spill to a temporary file
+            // past 64 KiB and stay one for the transaction: a third of an import's time.
+            // The server keeps the default: in memory they held ~40 MB more resident
+            // memory under bulk upserts (M1 in bench/README.md).
+            conn.pragma_update(None, "temp_store", "MEMORY")?;
+        } else {
+            configure(&conn, options, WRITER_CACHE_KIB)?;
+        }
         schema::migrate(&conn).context("cannot migrate the SQLite database")?;
         // The checkpointer thread copies the WAL back; the writer only appends to it.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
