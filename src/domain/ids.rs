@@ -5,7 +5,7 @@
 //! alphabet: 126 bits that cannot be guessed. A contact id starts with its creation time
 //! instead (8 characters, milliseconds) followed by 13 random characters (78 bits), so that
 //! new contacts land at the end of the indexes on contact ids rather than at random places
-//! in them: a million-row import took 47 s with random ids and 28 s with these
+//! in them: a million-row import took 51–52 s with random ids and 35–38 s with these
 //! (bench/README.md, log 13). Contact ids are not secrets (reading one needs a key for its
 //! workspace) and their creation time is in the contact already (`createdAt`).
 
