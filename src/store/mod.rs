@@ -168,26 +168,16 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         actor: Actor,
     ) -> Result<ChunkOutcomes, StoreError> {
-        let mut outcomes = Vec::with_capacity(chunks.len());
+        let mut done = ChunkOutcomes::with_capacity(chunks.len());
         for items in chunks {
-            match self
+            let result = self
                 .upsert_contacts(workspace.clone(), items, now, actor.clone())
-                .await
-            {
-                Ok(outcome) => outcomes.push(outcome),
-                Err(StoreError::BulkRejected(errors)) => {
-                    return Ok(ChunkOutcomes {
-                        outcomes,
-                        rejected: Some(errors),
-                    });
-                }
-                Err(e) => return Err(e),
+                .await;
+            if !done.record(result)? {
+                break;
             }
         }
-        Ok(ChunkOutcomes {
-            outcomes,
-            rejected: None,
-        })
+        Ok(done)
     }
 
     /// Every finished idempotency record first used at or after `since` (for `purrlist copy`).

@@ -141,6 +141,33 @@ pub struct ChunkOutcomes {
     pub rejected: Option<Vec<ItemError>>,
 }
 
+impl ChunkOutcomes {
+    /// Nothing written yet, room for `chunks` outcomes.
+    pub fn with_capacity(chunks: usize) -> ChunkOutcomes {
+        ChunkOutcomes {
+            outcomes: Vec::with_capacity(chunks),
+            rejected: None,
+        }
+    }
+
+    /// Records the next chunk's result. Returns whether to go on with the next chunk:
+    /// not once a chunk is rejected (the chunks before it stay written); any other
+    /// error ends the whole call.
+    pub fn record(&mut self, result: Result<BulkOutcome, StoreError>) -> Result<bool, StoreError> {
+        match result {
+            Ok(outcome) => {
+                self.outcomes.push(outcome);
+                Ok(true)
+            }
+            Err(StoreError::BulkRejected(errors)) => {
+                self.rejected = Some(errors);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// One idempotency record with the keys it is stored under, for `purrlist copy`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyEntry {

@@ -119,21 +119,11 @@ pub fn upsert_chunks(
     now: Timestamp,
     actor: &Actor,
 ) -> Result<ChunkOutcomes, StoreError> {
-    let mut outcomes = Vec::with_capacity(chunks.len());
+    let mut done = ChunkOutcomes::with_capacity(chunks.len());
     for items in chunks {
-        match super::contacts::upsert(conn, workspace, items, now, actor) {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(StoreError::BulkRejected(errors)) => {
-                return Ok(ChunkOutcomes {
-                    outcomes,
-                    rejected: Some(errors),
-                });
-            }
-            Err(e) => return Err(e),
+        if !done.record(super::contacts::upsert(conn, workspace, items, now, actor))? {
+            break;
         }
     }
-    Ok(ChunkOutcomes {
-        outcomes,
-        rejected: None,
-    })
+    Ok(done)
 }
