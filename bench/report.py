@@ -61,9 +61,9 @@ def med(s):
 table, summary = [], {}
 
 
-def row(sid, what, thr, unit, p50, p99, base_name, base, ratio, target, met):
+def row(sid, what, thr, unit, p50, p99, base_name, base, ratio, target, met, base_digits=0):
     verdict = "" if met is None else ("yes" if met else "**no**")
-    table.append((sid, what, f"{thr} {unit}".strip(), p50, p99, base_name, num(base), "–" if ratio is None else f"{ratio:.2f}", target, verdict))
+    table.append((sid, what, f"{thr} {unit}".strip(), p50, p99, base_name, num(base, base_digits), "–" if ratio is None else f"{ratio:.2f}", target, verdict))
     summary[sid] = {"throughput": thr, "unit": unit, "p50_ms": p50, "p99_ms": p99, "baseline": base,
                     "baseline_name": base_name, "ratio": ratio, "target": target, "met": met}
 
@@ -150,9 +150,14 @@ ready = field("M2", "ready", "ready_ms")
 row("M2", f"start to ready, {a.big} contacts", spread(ready, 1), "ms", "–", "–", "", None, None, "<= 200 ms", None if ready is None else ready["median"] <= 200)
 m3 = field("M3", "import", "seconds")
 m3_rows = med(field("M3", "import", "rows"))
-m3_what = f"CLI import of a {num(m3_rows) if m3_rows else a.big}-row CSV into fresh SQLite, FULL"
-row("M3", m3_what, spread(m3, 1), "s", "–", "–", "", None, None, "<= 15 s (1M rows)",
-    None if m3 is None or (m3_rows or 0) < 1_000_000 else m3["median"] <= 15)
+rows_text = num(m3_rows) if m3_rows else a.big
+floor = field("E-M3", "engine", "seconds")
+row("E-M3", f"engine-only import of {rows_text} new contacts: the same SQL, 1000-row chunks, 50 per commit, FULL (floor)",
+    spread(floor, 1), "s", "–", "–", "", None, None, "", None)
+# The ratio is a rate ratio, as everywhere: the floor's time over purrlist's.
+row("M3", f"CLI import of a {rows_text}-row CSV into fresh SQLite, FULL", spread(m3, 1), "s", "–", "–",
+    "engine-only import (s)", med(floor), ratio_of(med(floor), med(m3)), "<= 15 s (1M rows)",
+    None if m3 is None or (m3_rows or 0) < 1_000_000 else m3["median"] <= 15, base_digits=1)
 
 if a.only:
     keep = lambda sid: sid.removeprefix("E-").split("-")[0] == a.only

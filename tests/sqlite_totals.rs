@@ -1,4 +1,5 @@
-//! The list `total` comes from counts kept by triggers; these tests check it always
+//! The list `total` comes from counts kept by triggers and, for inserts, by the store
+//! itself (migration 0004); these tests check it always
 //! equals the contacts a full listing finds, through every kind of write.
 
 use purrlist::domain::api_key::WorkspaceGrant;
@@ -7,7 +8,9 @@ use purrlist::domain::contact::ContactPatch;
 use purrlist::domain::events::Actor;
 use purrlist::domain::ids::WorkspaceId;
 use purrlist::domain::timestamp::Timestamp;
-use purrlist::store::{self, ContactQuery, DeleteScope, Precondition, SharedStore, StoreOptions};
+use purrlist::store::{
+    self, ContactQuery, DeleteScope, ImportRows, Precondition, SharedStore, StoreOptions,
+};
 use serde_json::json;
 
 async fn open(path: &std::path::Path) -> SharedStore {
@@ -182,7 +185,7 @@ async fn counts_are_backfilled_when_an_older_database_is_migrated() {
     // Take the file back to schema 2, as a database from before the counts migration was.
     let conn = rusqlite::Connection::open(&path).expect("sqlite");
     conn.execute_batch(
-        "DROP TRIGGER workspace_counts_on_new_workspace; DROP TRIGGER workspace_counts_on_insert;
+        "DROP TRIGGER workspace_counts_on_new_workspace; DROP TRIGGER IF EXISTS workspace_counts_on_insert;
          DROP TRIGGER workspace_counts_on_delete; DROP TRIGGER workspace_counts_on_subscribed;
          DROP TABLE workspace_counts; PRAGMA user_version = 2;",
     )
@@ -237,4 +240,52 @@ async fn emails_moved_in_bulk_are_found_under_their_new_owner() {
     assert_eq!(moved[0].email.as_str(), "X@Example.com");
     assert!(!moved[0].subscribed);
     assert_totals_exact(&store, &a).await;
+}
+
+#[tokio::test]
+async fn copied_contacts_are_counted_once_even_when_the_copy_is_resumed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = open(&dir.path().join("source.db")).await;
+    let workspace = source
+        .create_workspace("A".into(), Timestamp::now())
+        .await
+        .expect("ws");
+    let items: Vec<_> = (0..20)
+        .map(|i| json!({"email": format!("u{i}@example.com"), "subscribed": i % 4 != 0}))
+        .collect();
+    bulk(&source, &workspace.id, json!(items)).await;
+    let contacts = source
+        .list_contacts(query(&workspace.id, None, 0))
+        .await
+        .expect("list")
+        .contacts;
+
+    let target = open(&dir.path().join("target.db")).await;
+    let first_half = ImportRows {
+        workspaces: vec![workspace.clone()],
+        contacts: contacts[..10].to_vec(),
+        ..ImportRows::default()
+    };
+    target.import(first_half).await.expect("copy");
+    assert_eq!(
+        target
+            .list_contacts(query(&workspace.id, None, 0))
+            .await
+            .expect("list")
+            .total,
+        10
+    );
+    // A resumed copy sends everything again: the first ten are skipped, not counted twice.
+    let everything = ImportRows {
+        workspaces: vec![workspace.clone()],
+        contacts: contacts.clone(),
+        ..ImportRows::default()
+    };
+    target.import(everything).await.expect("copy again");
+    let copied = target
+        .list_contacts(query(&workspace.id, Some(false), 0))
+        .await
+        .expect("list");
+    assert_eq!(copied.total, 5);
+    assert_totals_exact(&target, &workspace.id).await;
 }

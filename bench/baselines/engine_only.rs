@@ -2,7 +2,10 @@
 //! SQL purrlist uses, and no HTTP. Prints one JSON object.
 //!
 //! `bench-engine-only --db PATH --ids FILE --workspace WKS --sync full|normal
-//!  --mode updates|bulk|queries [--batch N] [--seconds S]`
+//!  --mode updates|bulk|queries|import [--batch N] [--seconds S] [--rows N]`
+//!
+//! `import` needs no `--ids`: it loads `--rows` new contacts into the (empty) workspace
+//! the way `purrlist import` does, as the floor for M3.
 
 /// The allocator purrlist runs on (src/main.rs), for Rust and SQLite alike.
 #[global_allocator]
@@ -28,6 +31,14 @@ const INSERT_EVENT: &str = "INSERT INTO contact_events (workspace_id, contact_id
 /// The writer runs each request's write but the first of a group in its own savepoint
 /// (writer.rs): the first is undone by rolling the whole transaction back.
 const SAVEPOINT: [&str; 2] = ["SAVEPOINT job", "RELEASE job"];
+/// The store adds created contacts to the counts once per chunk (rows.rs, migration 0004).
+const ADD_TO_COUNTS: &str = "UPDATE workspace_counts SET contacts = contacts + ?2, \
+     subscribed = subscribed + ?3 WHERE workspace_id = ?1";
+/// `purrlist import`: 1000-row chunks, 50 per commit (src/cli/import_chunks.rs), with the
+/// bulk-load profile's writer cache (src/store/sqlite/mod.rs).
+const IMPORT_CHUNK: usize = 1000;
+const IMPORT_CHUNKS_PER_COMMIT: usize = 50;
+const BULK_LOAD_CACHE_KIB: u32 = 256_000;
 const INSERT: &str = "INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, \
      email_norm, subscribed, unsub_token, custom_fields, created_at, updated_at, version) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
@@ -40,6 +51,7 @@ struct Args {
     mode: String,
     batch: usize,
     seconds: f64,
+    rows: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -51,6 +63,7 @@ fn parse_args() -> anyhow::Result<Args> {
         mode: "updates".to_owned(),
         batch: 1,
         seconds: 5.0,
+        rows: 100_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +78,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--mode" => a.mode = v,
             "--batch" => a.batch = v.parse::<usize>()?.max(1),
             "--seconds" => a.seconds = v.parse()?,
+            "--rows" => a.rows = v.parse()?,
             _ => anyhow::bail!("unknown flag {flag}"),
         }
     }
@@ -76,8 +90,15 @@ fn open(a: &Args) -> anyhow::Result<Connection> {
     let conn = Connection::open(&a.db)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -16000;",
-        a.sync.to_uppercase()
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -{};",
+        a.sync.to_uppercase(),
+        if a.mode == "import" {
+            // The bulk-load profile also keeps statement journals in memory.
+            conn.pragma_update(None, "temp_store", "MEMORY")?;
+            BULK_LOAD_CACHE_KIB
+        } else {
+            16_000
+        }
     ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -262,6 +283,11 @@ fn bulk(
                     1
                 ])?;
             }
+            conn.prepare_cached(ADD_TO_COUNTS)?.execute(params![
+                a.workspace,
+                new_emails.len(),
+                new_emails.len()
+            ])?;
         }
         conn.execute_batch("COMMIT")?;
         rows += 1000;
@@ -270,6 +296,97 @@ fn bulk(
     Ok(
         json!({"mode": "bulk", "sync": a.sync, "rows": rows, "seconds": secs, "rate": rows as f64 / secs}),
     )
+}
+
+/// `purrlist import` of `--rows` new contacts with its SQL and none of its parsing or
+/// planning: per 1000-row chunk the read of the touched rows by email (none are there),
+/// then an INSERT and a `created` event per row and one counts update; 50 chunks per
+/// commit. The rows look like `bench/tools/contacts_csv.py`'s.
+fn import(a: &Args, conn: &Connection) -> anyhow::Result<serde_json::Value> {
+    let started = Instant::now();
+    let now = purrlist::domain::timestamp::Timestamp::now().millis();
+    let mut written = 0usize;
+    while written < a.rows {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        for _ in 0..IMPORT_CHUNKS_PER_COMMIT {
+            let chunk: Vec<usize> = (written..(written + IMPORT_CHUNK).min(a.rows)).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            import_chunk(a, conn, &chunk, now)?;
+            written += chunk.len();
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(
+        json!({"mode": "import", "sync": a.sync, "rows": written, "seconds": secs, "rate": written as f64 / secs}),
+    )
+}
+
+fn import_chunk(a: &Args, conn: &Connection, chunk: &[usize], now: i64) -> anyhow::Result<()> {
+    let emails: Vec<String> = chunk
+        .iter()
+        .map(|i| format!("cat{i}@example.com"))
+        .collect();
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM contacts WHERE +workspace_id = ?1 \
+             AND id IN (SELECT value FROM json_each(?2)) \
+             UNION SELECT {COLUMNS} FROM contacts WHERE workspace_id = ?1 \
+             AND email_norm IN (SELECT value FROM json_each(?3))"
+        ))?
+        .query_map(
+            params![a.workspace, "[]", serde_json::to_string(&emails)?],
+            |r| r.get::<_, String>(0),
+        )?
+        .count();
+    anyhow::ensure!(found == 0, "the import floor needs an empty workspace");
+    let mut insert = conn.prepare_cached(INSERT)?;
+    let mut subscribed = 0;
+    let mut events = Vec::with_capacity(chunk.len());
+    for (i, email) in chunk.iter().zip(&emails) {
+        let id = purrlist::domain::ids::ContactId::generate();
+        let token = purrlist::domain::ids::UnsubToken::generate();
+        let (name, last) = (format!("Cat {i}"), format!("Number {i}"));
+        let plan = ["free", "pro", "team", "enterprise"][i % 4];
+        let fields = json!({"plan": plan, "city": "Oslo"});
+        let keep = i % 7 != 0;
+        subscribed += usize::from(keep);
+        insert.execute(params![
+            id.as_str(),
+            a.workspace,
+            name,
+            "Cat",
+            last,
+            email,
+            email,
+            keep,
+            token.as_str(),
+            fields.to_string(),
+            now,
+            now,
+            1
+        ])?;
+        let changes = json!({"name": {"old": null, "new": name}, "first_name": {"old": null, "new": "Cat"},
+            "last_name": {"old": null, "new": last}, "email": {"old": null, "new": email},
+            "subscribed": {"old": null, "new": keep}, "custom_fields": {"old": null, "new": fields}});
+        events.push((id, changes));
+    }
+    conn.prepare_cached(ADD_TO_COUNTS)?
+        .execute(params![a.workspace, chunk.len(), subscribed])?;
+    // The store records the events after the rows, in item order (contacts.rs).
+    for (id, changes) in events {
+        conn.prepare_cached(INSERT_EVENT)?.execute(params![
+            a.workspace,
+            id.as_str(),
+            "created",
+            changes.to_string(),
+            Option::<&str>::None,
+            now
+        ])?;
+    }
+    Ok(())
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -371,6 +488,10 @@ fn queries(
 fn main() -> anyhow::Result<()> {
     let a = parse_args()?;
     let conn = open(&a)?;
+    if a.mode == "import" {
+        println!("{}", import(&a, &conn)?);
+        return Ok(());
+    }
     let ids = load_ids(&a.ids)?;
     let out = match a.mode.as_str() {
         "updates" => updates(&a, &conn, &ids)?,

@@ -77,6 +77,14 @@ fn insert_contacts(
                 ])?;
                 writeln!(ids, "{}\t{email}", id.as_str())?;
             }
+            // The store adds inserted contacts to the counts itself (migration 0004).
+            let end = (chunk_start + 50_000).min(count);
+            let subscribed = (chunk_start..end).filter(|i| i % 5 != 0).count();
+            tx.prepare_cached(
+                "UPDATE workspace_counts SET contacts = contacts + ?2, subscribed = subscribed + ?3 \
+                 WHERE workspace_id = ?1",
+            )?
+            .execute(params![workspace, end - chunk_start, subscribed])?;
         }
         tx.commit()?;
     }

@@ -1,6 +1,6 @@
 //! Workspaces and API keys.
 
-use super::rows::insert_contact_if_new;
+use super::rows::insert_contacts_if_new;
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
@@ -66,9 +66,7 @@ pub fn import(conn: &Connection, rows: &ImportRows) -> Result<(), StoreError> {
         check_listed_workspaces(conn, key)?;
         insert_api_key(conn, key, *hash, "INSERT OR IGNORE")?;
     }
-    for c in &rows.contacts {
-        insert_contact_if_new(conn, c)?;
-    }
+    insert_contacts_if_new(conn, &rows.contacts)?;
     super::transfer::import_events(conn, &rows.events)?;
     super::transfer::import_idempotency(conn, &rows.idempotency)?;
     Ok(())

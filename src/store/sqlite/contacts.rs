@@ -2,7 +2,7 @@
 //! the rules themselves come from `domain::bulk`.
 
 use super::events::record_change;
-use super::rows::{CONTACT_COLUMNS, contact_from_row, insert_contact, update_contact_row};
+use super::rows::{CONTACT_COLUMNS, contact_from_row, insert_contacts, update_contact_row};
 use crate::domain::api_key::WorkspaceGrant;
 use crate::domain::bulk::{BulkItem, plan_bulk, plan_update, touched_keys};
 use crate::domain::contact::{Contact, ContactPatch};
@@ -130,9 +130,7 @@ pub fn upsert(
     for (before, after) in &plan.updates {
         update_contact_row(conn, before, after)?;
     }
-    for created in &plan.creates {
-        insert_contact(conn, created)?;
-    }
+    insert_contacts(conn, &plan.creates)?;
     for (before, after) in plan.changes_in_item_order() {
         record_change(conn, before, Some(after), actor, now)?;
     }
@@ -141,7 +139,8 @@ pub fn upsert(
     })
 }
 
-/// The workspace's total from the counts the triggers of migration 0002 keep, for a
+/// The workspace's total from the counts of migration 0003 (kept by triggers and, for
+/// inserts, by `rows::insert_contacts`), for a
 /// query without an email filter; `None` when the workspace has no counts row.
 fn counted_total(conn: &Connection, query: &ContactQuery) -> Result<Option<i64>, StoreError> {
     if query.email.is_some() {

@@ -100,8 +100,8 @@ impl SqliteStore {
             .context("cannot switch SQLite to WAL mode")?;
         if options.bulk_load {
             configure(&conn, options, BULK_LOAD_WRITER_CACHE_KIB)?;
-            // Statement journals (the page copies SQLite keeps to undo one statement, as
-            // for every INSERT that fires the counts trigger) spill to a temporary file
+            // Statement journals (the page copies SQLite keeps to undo one statement or
+            // savepoint, as for an UPDATE that fires a counts trigger) spill to a temporary file
             // past 64 KiB and stay one for the transaction: a third of an import's time.
             // The server keeps the default: in memory they held ~40 MB more resident
             // memory under bulk upserts (M1 in bench/README.md).

@@ -6,6 +6,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::ids::{ContactId, UnsubToken, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use rusqlite::{Connection, Row, ToSql, params, params_from_iter};
+use std::collections::BTreeMap;
 
 /// The columns `contact_from_row` reads, in its order.
 pub const CONTACT_COLUMNS: &str = "id, workspace_id, name, first_name, last_name, email, subscribed, \
@@ -36,21 +37,44 @@ const INSERT_CONTACT: &str = "INSERT INTO contacts (id, workspace_id, name, firs
      email_norm, subscribed, unsub_token, custom_fields, created_at, updated_at, version) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-/// Inserts a new contact.
-pub fn insert_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
-    execute_insert(&mut conn.prepare_cached(INSERT_CONTACT)?, c)
+/// Inserts new contacts and adds them to their workspaces' counts, one UPDATE per
+/// workspace (migration 0004: no per-row trigger, so no statement journal per INSERT).
+pub fn insert_contacts(conn: &Connection, contacts: &[Contact]) -> rusqlite::Result<()> {
+    insert_and_count(conn, INSERT_CONTACT, contacts)
 }
 
-/// Inserts a contact unless one with its id is there already (`copy --resume`).
-pub fn insert_contact_if_new(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
+/// Inserts the contacts whose id is not there yet (`copy --resume`), counting only those.
+pub fn insert_contacts_if_new(conn: &Connection, contacts: &[Contact]) -> rusqlite::Result<()> {
     let sql = format!("{INSERT_CONTACT} ON CONFLICT (id) DO NOTHING");
-    execute_insert(&mut conn.prepare_cached(&sql)?, c)
+    insert_and_count(conn, &sql, contacts)
 }
 
+fn insert_and_count(conn: &Connection, sql: &str, contacts: &[Contact]) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(sql)?;
+    // (contacts, subscribed) added per workspace.
+    let mut added: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for c in contacts {
+        if execute_insert(&mut insert, c)? == 1 {
+            let counts = added.entry(c.workspace_id.as_str()).or_default();
+            counts.0 += 1;
+            counts.1 += i64::from(c.subscribed);
+        }
+    }
+    let mut count = conn.prepare_cached(
+        "UPDATE workspace_counts SET contacts = contacts + ?2, subscribed = subscribed + ?3 \
+         WHERE workspace_id = ?1",
+    )?;
+    for (workspace, (contacts, subscribed)) in added {
+        count.execute(params![workspace, contacts, subscribed])?;
+    }
+    Ok(())
+}
+
+/// Runs the INSERT for one contact; the number of rows it inserted (0 on a skipped conflict).
 fn execute_insert(
     statement: &mut rusqlite::CachedStatement<'_>,
     c: &Contact,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<usize> {
     statement.execute(params![
         c.id.as_str(),
         c.workspace_id.as_str(),
@@ -65,8 +89,7 @@ fn execute_insert(
         c.created_at.millis(),
         c.updated_at.millis(),
         c.version,
-    ])?;
-    Ok(())
+    ])
 }
 
 /// Writes a contact's new state over `before`. Email and subscribed are set only when

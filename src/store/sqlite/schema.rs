@@ -6,6 +6,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_events_idempotency.sql"),
     include_str!("../../../migrations/sqlite/0003_workspace_counts.sql"),
+    include_str!("../../../migrations/sqlite/0004_counts_on_insert_by_store.sql"),
 ];
 
 /// Brings the database to the newest schema; refuses a database from a newer purrlist.
