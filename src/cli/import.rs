@@ -4,7 +4,7 @@
 //! once to check every row (a bad row refuses the file before anything is written), once
 //! to write, so memory stays bounded whatever the file's size.
 
-use super::import_chunks::{CHUNKS_PER_GROUP, Chunk, Counts, InFlight};
+use super::import_chunks::{CHUNKS_PER_GROUP, Chunk, Writes};
 use crate::domain::bulk::{BulkItem, MAX_BULK_ITEMS};
 use crate::domain::csv_columns::CsvColumns;
 use crate::domain::ids::WorkspaceId;
@@ -161,11 +161,9 @@ pub async fn run(args: ImportArgs, store: &SharedStore) -> anyhow::Result<()> {
     // Pass 2: write, one group of chunks in flight while the next is read.
     let (mut reader, columns) = open_csv(&args.file)?;
     let progress = bar(total, "rows");
-    let mut counts = Counts::default();
-    let mut skipped = BadRows::default();
+    let mut writes = Writes::new(store, &workspace, &args, &progress);
     let mut chunk: Chunk = Vec::with_capacity(MAX_BULK_ITEMS);
     let mut group: Vec<Chunk> = Vec::with_capacity(CHUNKS_PER_GROUP);
-    let mut in_flight: Option<InFlight> = None;
     let mut rows = rows(&mut reader, &columns);
     loop {
         let row = rows.next().transpose()?;
@@ -174,7 +172,7 @@ pub async fn run(args: ImportArgs, store: &SharedStore) -> anyhow::Result<()> {
             match item {
                 Ok(item) => chunk.push((position, item)),
                 Err(error) => {
-                    skipped.add(&args.file, &position, &error);
+                    writes.skipped.add(&args.file, &position, &error);
                     progress.inc(1);
                 }
             }
@@ -183,40 +181,16 @@ pub async fn run(args: ImportArgs, store: &SharedStore) -> anyhow::Result<()> {
             group.push(std::mem::take(&mut chunk));
         }
         if group.len() == CHUNKS_PER_GROUP || (at_end && !group.is_empty()) {
-            if let Some(previous) = in_flight.take() {
-                previous
-                    .finish(
-                        store,
-                        &workspace,
-                        &args,
-                        &mut counts,
-                        &mut skipped,
-                        &progress,
-                    )
-                    .await?;
-            }
-            in_flight = Some(InFlight::send(
-                store,
-                &workspace,
-                std::mem::take(&mut group),
-            ));
+            writes.send(std::mem::take(&mut group)).await?;
         }
         if at_end {
             break;
         }
     }
-    if let Some(previous) = in_flight.take() {
-        previous
-            .finish(
-                store,
-                &workspace,
-                &args,
-                &mut counts,
-                &mut skipped,
-                &progress,
-            )
-            .await?;
-    }
+    writes.wait().await?;
+    let Writes {
+        counts, skipped, ..
+    } = writes;
     progress.finish_and_clear();
 
     if skipped.count > 0 {

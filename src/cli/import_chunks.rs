@@ -27,6 +27,63 @@ pub(super) struct Counts {
     pub(super) unchanged: u64,
 }
 
+/// The write pass's pipeline: at most one group in flight while the next is read, and
+/// what the finished groups added up to.
+pub(super) struct Writes<'a> {
+    store: &'a SharedStore,
+    workspace: &'a WorkspaceId,
+    args: &'a ImportArgs,
+    progress: &'a ProgressBar,
+    in_flight: Option<InFlight>,
+    pub(super) counts: Counts,
+    pub(super) skipped: BadRows,
+}
+
+impl<'a> Writes<'a> {
+    pub(super) fn new(
+        store: &'a SharedStore,
+        workspace: &'a WorkspaceId,
+        args: &'a ImportArgs,
+        progress: &'a ProgressBar,
+    ) -> Writes<'a> {
+        Writes {
+            store,
+            workspace,
+            args,
+            progress,
+            in_flight: None,
+            counts: Counts::default(),
+            skipped: BadRows::default(),
+        }
+    }
+
+    /// Waits for the group in flight, then hands `group` to the store.
+    pub(super) async fn send(&mut self, group: Vec<Chunk>) -> anyhow::Result<()> {
+        self.wait().await?;
+        self.in_flight = Some(InFlight::send(self.store, self.workspace, group));
+        Ok(())
+    }
+
+    /// Waits for the group in flight, if any.
+    pub(super) async fn wait(&mut self) -> anyhow::Result<()> {
+        match self.in_flight.take() {
+            Some(group) => {
+                group
+                    .finish(
+                        self.store,
+                        self.workspace,
+                        self.args,
+                        &mut self.counts,
+                        &mut self.skipped,
+                        self.progress,
+                    )
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
 /// A group handed to the store; the chunks are kept to write again after a rejection.
 pub(super) struct InFlight {
     chunks: Vec<Chunk>,
@@ -34,11 +91,7 @@ pub(super) struct InFlight {
 }
 
 impl InFlight {
-    pub(super) fn send(
-        store: &SharedStore,
-        workspace: &WorkspaceId,
-        chunks: Vec<Chunk>,
-    ) -> InFlight {
+    fn send(store: &SharedStore, workspace: &WorkspaceId, chunks: Vec<Chunk>) -> InFlight {
         let items: Vec<Vec<BulkItem>> = chunks
             .iter()
             .map(|chunk| chunk.iter().map(|(_, item)| item.clone()).collect())
@@ -55,7 +108,7 @@ impl InFlight {
 
     /// Waits for the write. Rows a plan rejects (limits after merging with a stored
     /// contact) are skipped and the rest sent again under --skip-invalid, else fatal.
-    pub(super) async fn finish(
+    async fn finish(
         self,
         store: &SharedStore,
         workspace: &WorkspaceId,

@@ -315,3 +315,51 @@ backend_test!(
         assert_eq!(content(contacts_of(&app, &fresh).await), original);
     }
 );
+
+backend_test!(
+    a_row_over_the_custom_field_limit_once_merged_stops_or_is_skipped,
+    |app| async move {
+        // A stored contact one key short of the 100-key limit: a row adding two keys only
+        // goes over once merged, which the check pass cannot see.
+        let fields: serde_json::Map<String, Value> =
+            (0..99).map(|i| (format!("k{i}"), json!("v"))).collect();
+        let full = app
+            .new_contact(json!({"email": "full@example.com", "custom_fields": fields}))
+            .await;
+        let mut content = String::from("email,custom.extra1,custom.extra2\n");
+        for i in 0..1500 {
+            content.push_str(&format!("cat{i}@example.com,a,b\n"));
+        }
+        content.push_str("full@example.com,a,b\n");
+        content.push_str("after@example.com,a,b\n");
+        let (_dir, file) = csv_file(content.as_bytes());
+
+        let out = import(&app, &app.workspace, &file, &[]);
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("1 row(s) cannot be merged into the stored contacts; rows before line 1002 were written"),
+            "{err}"
+        );
+        assert!(err.contains("line 1502: custom_fields:"), "{err}");
+        // The first chunk (1000 rows) is written, the rejected one is not.
+        let all = contacts_of(&app, &app.workspace).await;
+        assert_eq!(all.len(), 1001);
+        assert_eq!(by_email(&all, "full@example.com"), &full);
+
+        let out = import(&app, &app.workspace, &file, &["--skip-invalid"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("501 created, 0 updated, 1000 unchanged, 1 skipped."),
+            "{}",
+            text(&out.stdout)
+        );
+        let all = contacts_of(&app, &app.workspace).await;
+        assert_eq!(all.len(), 1502);
+        assert_eq!(by_email(&all, "full@example.com"), &full);
+        assert_eq!(
+            by_email(&all, "after@example.com")["custom_fields"],
+            json!({"extra1": "a", "extra2": "b"})
+        );
+    }
+);
