@@ -12,3 +12,4 @@ mod migrate;
 mod multi_node;
 mod outage;
 mod support;
+mod tls;

@@ -11,6 +11,7 @@ mod idempotency;
 mod rows;
 mod schema;
 mod store_trait;
+mod tls;
 mod transfer;
 mod unsubscribe;
 
@@ -20,7 +21,6 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, R
 use errors::map_pool_error;
 use std::future::Future;
 use std::time::Duration;
-use tokio_postgres::NoTls;
 
 /// PostgreSQL settings.
 #[derive(Debug, Clone, Copy)]
@@ -52,9 +52,7 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects, migrates, and builds the pool for `url` (`postgres://…`).
     pub async fn open(url: &str, options: &PostgresOptions) -> anyhow::Result<PostgresStore> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .context("invalid PostgreSQL URL (expected postgres://USER@HOST:PORT/DATABASE)")?;
+        let (mut config, tls) = tls::configure(url)?;
         config
             .connect_timeout(options.connect_timeout)
             .keepalives(true)
@@ -62,12 +60,12 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("purrlist");
         }
-        schema::migrate(&config)
+        schema::migrate(&config, tls.clone())
             .await
             .context("cannot migrate the PostgreSQL database")?;
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

@@ -2,7 +2,7 @@
 //! together migrate one at a time, so each migration runs once.
 
 use anyhow::Context;
-use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 const MIGRATIONS: &[(i32, &str)] = &[
     (
@@ -20,9 +20,12 @@ const MIGRATION_LOCK: i64 = 0x7075_726c_6973_7401;
 
 /// Brings the database to the newest schema; refuses a database from a newer purrlist.
 /// Runs on its own connection, so the session lock goes away with it whatever happens.
-pub async fn migrate(config: &tokio_postgres::Config) -> anyhow::Result<Vec<i32>> {
+pub async fn migrate(
+    config: &tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+) -> anyhow::Result<Vec<i32>> {
     let (mut client, connection) = config
-        .connect(NoTls)
+        .connect(tls)
         .await
         .context("cannot connect to PostgreSQL")?;
     let driver = tokio::spawn(connection);
