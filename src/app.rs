@@ -5,7 +5,7 @@ use crate::domain::api_key::{ApiKey, ApiKeySecret, WorkspaceGrant};
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
-use crate::http::{AppState, router};
+use crate::http::{AppState, Limits, router};
 use crate::store::SharedStore;
 use anyhow::Context;
 use axum::Router;
@@ -21,7 +21,7 @@ pub struct Application {
     addr: SocketAddr,
     store: SharedStore,
     event_retention: Duration,
-    header_read_timeout: Duration,
+    limits: Limits,
 }
 
 /// How often old events and idempotency keys are pruned while serving.
@@ -73,7 +73,7 @@ impl Application {
             addr,
             store,
             event_retention: config.event_retention,
-            header_read_timeout: config.limits.header_read_timeout,
+            limits: config.limits,
         })
     }
 
@@ -96,13 +96,8 @@ impl Application {
                 prune_logged(&store, retention).await;
             }
         });
-        let served = crate::http::server::serve(
-            self.listener,
-            self.router,
-            self.header_read_timeout,
-            shutdown,
-        )
-        .await;
+        let served =
+            crate::http::server::serve(self.listener, self.router, &self.limits, shutdown).await;
         housekeeping.abort();
         served
     }

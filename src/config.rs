@@ -96,6 +96,7 @@ struct FileConfig {
     rate_limit_per_second: Option<u32>,
     rate_limit_burst: Option<u32>,
     header_read_timeout_seconds: Option<u64>,
+    max_connections_per_address: Option<usize>,
 }
 
 /// Environment variables purrlist reads (besides `PURRLIST_LOG`, the log filter).
@@ -116,6 +117,7 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_RATE_LIMIT_PER_SECOND",
     "PURRLIST_RATE_LIMIT_BURST",
     "PURRLIST_HEADER_READ_TIMEOUT_SECONDS",
+    "PURRLIST_MAX_CONNECTIONS_PER_ADDRESS",
     "PURRLIST_LOG",
 ];
 
@@ -205,6 +207,7 @@ impl Config {
             rate_limit_per_second: parse_env("PURRLIST_RATE_LIMIT_PER_SECOND")?,
             rate_limit_burst: parse_env("PURRLIST_RATE_LIMIT_BURST")?,
             header_read_timeout_seconds: parse_env("PURRLIST_HEADER_READ_TIMEOUT_SECONDS")?,
+            max_connections_per_address: parse_env("PURRLIST_MAX_CONNECTIONS_PER_ADDRESS")?,
         };
         self.set(env);
         Ok(())
@@ -227,6 +230,7 @@ impl Config {
             rate_limit_per_second,
             rate_limit_burst,
             header_read_timeout_seconds,
+            max_connections_per_address,
         } = layer;
         if let Some(v) = listen {
             self.listen = v;
@@ -273,6 +277,9 @@ impl Config {
         }
         if let Some(v) = header_read_timeout_seconds {
             self.limits.header_read_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = max_connections_per_address {
+            self.limits.max_connections_per_address = v;
         }
     }
 

@@ -271,6 +271,7 @@ pub const ERROR_CODES: &[&str] = &[
     "idempotency_key_reused",
     "idempotency_key_in_flight",
     "rate_limited",
+    "too_many_connections",
     "request_timeout",
     "overloaded",
     "database_unavailable",

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod body;
 pub mod bulk;
 pub mod conditional;
+pub mod connection_limit;
 pub mod contact_json;
 pub mod contacts;
 pub mod error;
@@ -52,6 +53,8 @@ pub struct Limits {
     pub rate_limit: RateLimit,
     /// How long a client may take to send a request's headers before the connection closes.
     pub header_read_timeout: Duration,
+    /// Connections one client address may hold open; 0 is no cap (the default).
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Limits {
@@ -63,6 +66,7 @@ impl Default for Limits {
             max_concurrent_requests: 512,
             rate_limit: RateLimit::default(),
             header_read_timeout: Duration::from_secs(10),
+            max_connections_per_address: 0,
         }
     }
 }

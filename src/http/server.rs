@@ -1,7 +1,10 @@
 //! The accept loop: HTTP/1.1 and HTTP/2 on each connection, a limit on how long a client
 //! may take to send its request headers (so slow clients cannot hold connections open),
-//! and a graceful shutdown that stops accepting and lets in-flight requests finish.
+//! an optional cap on connections per client address, and a graceful shutdown that stops
+//! accepting and lets in-flight requests finish.
 
+use super::Limits;
+use super::connection_limit::{ConnectionLimit, refuse};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -16,20 +19,22 @@ use tokio::net::TcpListener;
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    header_read_timeout: Duration,
+    limits: &Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout);
+    let per_address = limits.max_connections_per_address;
+    let connection_limit = ConnectionLimit::new(per_address);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like pass; back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -39,6 +44,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(slot) = connection_limit.admit(peer.ip()) else {
+            tracing::debug!(address = %peer.ip(), "connection refused: too many from this address");
+            tokio::spawn(refuse(stream, per_address));
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
@@ -46,6 +56,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // A client that goes away mid-request is not an error of ours.
             let _ = connection.await;
+            drop(slot);
         });
     }
     drop(listener);

@@ -295,3 +295,84 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
         "no answer to an unfinished request"
     );
 }
+
+/// Sends `GET /healthz` on `stream` and returns the status line of the answer.
+fn health_on(stream: &mut std::net::TcpStream) -> String {
+    use std::io::{BufRead, BufReader};
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("send");
+    let mut line = String::new();
+    BufReader::new(stream.try_clone().expect("clone"))
+        .read_line(&mut line)
+        .expect("status line");
+    line
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_per_address_are_refused_with_429() {
+    let app = LimitedApp::spawn(Limits {
+        max_connections_per_address: 2,
+        ..Limits::default()
+    })
+    .await;
+    let host = app.host();
+    let answers = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let connect = || {
+            let stream = std::net::TcpStream::connect(&host).expect("connect");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
+            stream
+        };
+        let (mut first, mut second) = (connect(), connect());
+        let held = [health_on(&mut first), health_on(&mut second)];
+        // The third is answered at once, whatever it sends, and closed.
+        let mut third = connect();
+        let mut refusal = String::new();
+        third.read_to_string(&mut refusal).expect("refusal");
+        // Closing one of the two frees its place.
+        drop(first);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let after = loop {
+            let mut again = connect();
+            let line = health_on(&mut again);
+            if line.contains("200") || std::time::Instant::now() > deadline {
+                break line;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (held, refusal, after)
+    })
+    .await
+    .expect("client thread");
+    let (held, refusal, after) = answers;
+    for line in &held {
+        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    }
+    assert!(refusal.starts_with("HTTP/1.1 429"), "{refusal}");
+    assert!(
+        refusal.contains("\"code\":\"too_many_connections\""),
+        "{refusal}"
+    );
+    assert!(
+        refusal.to_ascii_lowercase().contains("retry-after: 1"),
+        "{refusal}"
+    );
+    assert!(after.starts_with("HTTP/1.1 200"), "{after}");
+    // Off by default: twenty connections held open at once from one address are all served.
+    let default_app = LimitedApp::spawn(Limits::default()).await;
+    let host = default_app.host();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut open: Vec<std::net::TcpStream> = (0..20)
+            .map(|_| std::net::TcpStream::connect(&host).expect("connect"))
+            .collect();
+        open.iter_mut().map(health_on).collect::<Vec<_>>()
+    })
+    .await
+    .expect("client thread");
+    for line in &lines {
+        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    }
+}
