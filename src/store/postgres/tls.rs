@@ -91,23 +91,22 @@ pub fn split_url(url: &str) -> anyhow::Result<(String, TlsOptions)> {
     let Some((base, query)) = url.split_once('?').filter(|_| is_url) else {
         return Ok((url.to_owned(), options));
     };
-    let mut rest = form_urlencoded::Serializer::new(String::new());
-    let mut kept = 0;
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+    // The other options go on to tokio-postgres byte for byte, as it decodes them itself.
+    let mut kept: Vec<&str> = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let Some((key, value)) = form_urlencoded::parse(pair.as_bytes()).next() else {
+            continue;
+        };
         match key.as_ref() {
             "sslmode" => options.mode = Some(TlsMode::parse(&value)?),
             "sslrootcert" => options.root_cert = Some(PathBuf::from(value.as_ref())),
-            _ => {
-                rest.append_pair(&key, &value);
-                kept += 1;
-            }
+            _ => kept.push(pair),
         }
     }
-    let rest = rest.finish();
-    let url = if kept == 0 {
+    let url = if kept.is_empty() {
         base.to_owned()
     } else {
-        format!("{base}?{rest}")
+        format!("{base}?{}", kept.join("&"))
     };
     Ok((url, options))
 }
@@ -245,10 +244,13 @@ mod tests {
     #[test]
     fn tls_options_come_out_of_the_url_and_the_rest_stays() {
         let (url, options) = split_url(
-            "postgres://u@db:5432/app?sslmode=verify-full&application_name=x&sslrootcert=%2Fetc%2Fca.pem",
+            "postgres://u@db:5432/app?sslmode=verify-full&application_name=my%20app&sslrootcert=%2Fetc%2Fca.pem&connect_timeout=3",
         )
         .expect("split");
-        assert_eq!(url, "postgres://u@db:5432/app?application_name=x");
+        assert_eq!(
+            url,
+            "postgres://u@db:5432/app?application_name=my%20app&connect_timeout=3"
+        );
         assert_eq!(options.mode, Some(TlsMode::VerifyFull));
         assert_eq!(options.root_cert, Some(PathBuf::from("/etc/ca.pem")));
         assert_eq!(TlsMode::VerifyFull.driver_mode(), SslMode::Require);
