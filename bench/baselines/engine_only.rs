@@ -89,16 +89,16 @@ fn parse_args() -> anyhow::Result<Args> {
 fn open(a: &Args) -> anyhow::Result<Connection> {
     let conn = Connection::open(&a.db)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    let cache_kib = if a.mode == "import" {
+        // The bulk-load profile also keeps statement journals in memory.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        BULK_LOAD_CACHE_KIB
+    } else {
+        16_000
+    };
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -{};",
-        a.sync.to_uppercase(),
-        if a.mode == "import" {
-            // The bulk-load profile also keeps statement journals in memory.
-            conn.pragma_update(None, "temp_store", "MEMORY")?;
-            BULK_LOAD_CACHE_KIB
-        } else {
-            16_000
-        }
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA cache_size = -{cache_kib};",
+        a.sync.to_uppercase()
     ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
