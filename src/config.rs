@@ -1,13 +1,18 @@
 //! Settings, read once at start: defaults ← optional TOML file ← `PURRLIST_*` env ← flags.
 
+use crate::domain::evidence_proxies::TrustedProxies;
+use crate::domain::session::SessionLifetime;
+use crate::domain::webhooks::RetrySchedule;
 use crate::http::Limits;
-use crate::store::postgres::PostgresOptions;
+use crate::inbound::InboundSettings;
+use crate::store::postgres::{Pooler, PostgresOptions};
 use crate::store::sqlite::{SqliteOptions, Synchronous};
 use crate::store::{StoreOptions, redact_url};
+use crate::webhooks::WebhookSettings;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How log lines look.
@@ -32,6 +37,14 @@ pub struct Config {
     pub sqlite_synchronous: Synchronous,
     /// Most PostgreSQL connections this node holds.
     pub pg_pool_size: usize,
+    /// Most PostgreSQL PUTs committed in one transaction (1: each its own).
+    pub pg_batch_size: usize,
+    /// Batches of PostgreSQL PUTs in flight at once.
+    pub pg_batch_writers: usize,
+    /// What sits between purrlist and PostgreSQL (a pooler in transaction mode or not).
+    pub database_pooler: Pooler,
+    /// PostgreSQL streaming replicas that may serve reads.
+    pub database_replica_urls: Vec<String>,
     /// Body sizes and request time.
     pub limits: Limits,
     /// How long a looked-up API key is trusted before it is read again.
@@ -43,6 +56,22 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How long change-feed events are kept; zero keeps them forever (a consent record).
     pub event_retention: Duration,
+    /// Where `POST /v1/imports` bodies wait for their job (`None`: beside the SQLite
+    /// file, or in the system's temporary directory for PostgreSQL).
+    pub import_spool_dir: Option<PathBuf>,
+    /// How long a running import's heartbeat may stop before another PostgreSQL node
+    /// declares it interrupted (SQLite: a restart interrupts every open job at once).
+    pub import_abandoned_after: Duration,
+    /// The webhook deliverer.
+    pub webhooks: WebhookSettings,
+    /// Proxies whose `X-Forwarded-For` names the client, for the evidence events keep.
+    pub trusted_proxies: TrustedProxies,
+    /// Inbound bounce and complaint webhooks (no file or env key: tests relax the SNS hosts).
+    pub inbound: InboundSettings,
+    /// How long an unconfirmed double opt-in request lives before it expires.
+    pub confirmation_ttl: Duration,
+    /// How long dashboard sessions live (idle and in all).
+    pub dashboard_sessions: SessionLifetime,
 }
 
 impl fmt::Debug for Config {
@@ -52,11 +81,29 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("pg_pool_size", &self.pg_pool_size)
+            .field("pg_batch_size", &self.pg_batch_size)
+            .field("pg_batch_writers", &self.pg_batch_writers)
+            .field("database_pooler", &self.database_pooler)
+            .field(
+                "database_replica_urls",
+                &self
+                    .database_replica_urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
             .field("limits", &self.limits)
             .field("key_cache", &self.key_cache)
             .field("log_format", &self.log_format)
             .field("public_url", &self.public_url)
             .field("event_retention", &self.event_retention)
+            .field("import_spool_dir", &self.import_spool_dir)
+            .field("import_abandoned_after", &self.import_abandoned_after)
+            .field("webhooks", &self.webhooks)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("inbound", &self.inbound)
+            .field("confirmation_ttl", &self.confirmation_ttl)
+            .field("dashboard_sessions", &self.dashboard_sessions)
             .finish()
     }
 }
@@ -68,11 +115,24 @@ impl Default for Config {
             database_url: "sqlite://purrlist.db".to_owned(),
             sqlite_synchronous: Synchronous::Full,
             pg_pool_size: PostgresOptions::default().pool_size,
+            pg_batch_size: PostgresOptions::default().batch_size,
+            pg_batch_writers: PostgresOptions::default().batch_writers,
+            database_pooler: Pooler::None,
+            database_replica_urls: Vec::new(),
             limits: Limits::default(),
             key_cache: Duration::from_secs(1),
             log_format: LogFormat::Text,
             public_url: None,
             event_retention: Duration::ZERO,
+            import_spool_dir: None,
+            import_abandoned_after: Duration::from_secs(60),
+            webhooks: WebhookSettings::default(),
+            trusted_proxies: TrustedProxies::default(),
+            inbound: InboundSettings::default(),
+            confirmation_ttl: Duration::from_secs(
+                crate::domain::confirmation::DEFAULT_TTL_HOURS * 3600,
+            ),
+            dashboard_sessions: SessionLifetime::default(),
         }
     }
 }
@@ -85,6 +145,10 @@ struct FileConfig {
     database_url: Option<String>,
     sqlite_synchronous: Option<Synchronous>,
     pg_pool_size: Option<usize>,
+    pg_batch_size: Option<usize>,
+    pg_batch_writers: Option<usize>,
+    database_pooler: Option<Pooler>,
+    database_replica_urls: Option<Vec<String>>,
     max_body_bytes: Option<usize>,
     max_bulk_body_bytes: Option<usize>,
     request_timeout_seconds: Option<u64>,
@@ -97,6 +161,20 @@ struct FileConfig {
     rate_limit_burst: Option<u32>,
     header_read_timeout_seconds: Option<u64>,
     max_connections_per_address: Option<usize>,
+    body_read_timeout_seconds: Option<u64>,
+    max_concurrent_public_requests: Option<usize>,
+    max_import_body_bytes: Option<usize>,
+    import_body_read_timeout_seconds: Option<u64>,
+    import_spool_dir: Option<PathBuf>,
+    import_abandoned_after_seconds: Option<u64>,
+    webhook_retry_schedule: Option<String>,
+    webhook_allow_private: Option<bool>,
+    webhook_concurrency: Option<usize>,
+    webhook_lease_seconds: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
+    confirmation_ttl_hours: Option<u64>,
+    dashboard_session_idle_minutes: Option<u64>,
+    dashboard_session_max_hours: Option<u64>,
 }
 
 /// Environment variables purrlist reads (besides `PURRLIST_LOG`, the log filter).
@@ -106,6 +184,10 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_DATABASE_URL",
     "PURRLIST_SQLITE_SYNCHRONOUS",
     "PURRLIST_PG_POOL_SIZE",
+    "PURRLIST_PG_BATCH_SIZE",
+    "PURRLIST_PG_BATCH_WRITERS",
+    "PURRLIST_DATABASE_POOLER",
+    "PURRLIST_DATABASE_REPLICA_URLS",
     "PURRLIST_MAX_BODY_BYTES",
     "PURRLIST_MAX_BULK_BODY_BYTES",
     "PURRLIST_REQUEST_TIMEOUT_SECONDS",
@@ -118,7 +200,22 @@ pub const ENV_VARS: &[&str] = &[
     "PURRLIST_RATE_LIMIT_BURST",
     "PURRLIST_HEADER_READ_TIMEOUT_SECONDS",
     "PURRLIST_MAX_CONNECTIONS_PER_ADDRESS",
+    "PURRLIST_WORKSPACE_NAME",
+    "PURRLIST_BODY_READ_TIMEOUT_SECONDS",
+    "PURRLIST_MAX_CONCURRENT_PUBLIC_REQUESTS",
+    "PURRLIST_MAX_IMPORT_BODY_BYTES",
+    "PURRLIST_IMPORT_BODY_READ_TIMEOUT_SECONDS",
+    "PURRLIST_IMPORT_SPOOL_DIR",
+    "PURRLIST_IMPORT_ABANDONED_AFTER_SECONDS",
+    "PURRLIST_WEBHOOK_RETRY_SCHEDULE",
+    "PURRLIST_WEBHOOK_ALLOW_PRIVATE",
+    "PURRLIST_WEBHOOK_CONCURRENCY",
+    "PURRLIST_WEBHOOK_LEASE_SECONDS",
+    "PURRLIST_CONFIRMATION_TTL_HOURS",
     "PURRLIST_LOG",
+    "PURRLIST_TRUSTED_PROXIES",
+    "PURRLIST_DASHBOARD_SESSION_IDLE_MINUTES",
+    "PURRLIST_DASHBOARD_SESSION_MAX_HOURS",
 ];
 
 /// Flags that override everything else.
@@ -186,8 +283,7 @@ impl Config {
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         let file: FileConfig = toml::from_str(&text)
             .with_context(|| format!("invalid config file {}", path.display()))?;
-        self.set(file);
-        Ok(())
+        self.set(file)
     }
 
     fn apply_env(&mut self) -> anyhow::Result<()> {
@@ -196,6 +292,18 @@ impl Config {
             database_url: std::env::var("PURRLIST_DATABASE_URL").ok(),
             sqlite_synchronous: parse_word("PURRLIST_SQLITE_SYNCHRONOUS")?,
             pg_pool_size: parse_env("PURRLIST_PG_POOL_SIZE")?,
+            pg_batch_size: parse_env("PURRLIST_PG_BATCH_SIZE")?,
+            pg_batch_writers: parse_env("PURRLIST_PG_BATCH_WRITERS")?,
+            database_pooler: parse_word("PURRLIST_DATABASE_POOLER")?,
+            database_replica_urls: std::env::var("PURRLIST_DATABASE_REPLICA_URLS")
+                .ok()
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }),
             max_body_bytes: parse_env("PURRLIST_MAX_BODY_BYTES")?,
             max_bulk_body_bytes: parse_env("PURRLIST_MAX_BULK_BODY_BYTES")?,
             request_timeout_seconds: parse_env("PURRLIST_REQUEST_TIMEOUT_SECONDS")?,
@@ -208,17 +316,38 @@ impl Config {
             rate_limit_burst: parse_env("PURRLIST_RATE_LIMIT_BURST")?,
             header_read_timeout_seconds: parse_env("PURRLIST_HEADER_READ_TIMEOUT_SECONDS")?,
             max_connections_per_address: parse_env("PURRLIST_MAX_CONNECTIONS_PER_ADDRESS")?,
+            body_read_timeout_seconds: parse_env("PURRLIST_BODY_READ_TIMEOUT_SECONDS")?,
+            max_concurrent_public_requests: parse_env("PURRLIST_MAX_CONCURRENT_PUBLIC_REQUESTS")?,
+            max_import_body_bytes: parse_env("PURRLIST_MAX_IMPORT_BODY_BYTES")?,
+            import_body_read_timeout_seconds: parse_env(
+                "PURRLIST_IMPORT_BODY_READ_TIMEOUT_SECONDS",
+            )?,
+            import_spool_dir: std::env::var_os("PURRLIST_IMPORT_SPOOL_DIR").map(PathBuf::from),
+            import_abandoned_after_seconds: parse_env("PURRLIST_IMPORT_ABANDONED_AFTER_SECONDS")?,
+            webhook_retry_schedule: std::env::var("PURRLIST_WEBHOOK_RETRY_SCHEDULE").ok(),
+            webhook_allow_private: parse_env("PURRLIST_WEBHOOK_ALLOW_PRIVATE")?,
+            webhook_concurrency: parse_env("PURRLIST_WEBHOOK_CONCURRENCY")?,
+            webhook_lease_seconds: parse_env("PURRLIST_WEBHOOK_LEASE_SECONDS")?,
+            trusted_proxies: std::env::var("PURRLIST_TRUSTED_PROXIES")
+                .ok()
+                .map(|v| v.split(',').map(str::to_owned).collect()),
+            confirmation_ttl_hours: parse_env("PURRLIST_CONFIRMATION_TTL_HOURS")?,
+            dashboard_session_idle_minutes: parse_env("PURRLIST_DASHBOARD_SESSION_IDLE_MINUTES")?,
+            dashboard_session_max_hours: parse_env("PURRLIST_DASHBOARD_SESSION_MAX_HOURS")?,
         };
-        self.set(env);
-        Ok(())
+        self.set(env)
     }
 
-    fn set(&mut self, layer: FileConfig) {
+    fn set(&mut self, layer: FileConfig) -> anyhow::Result<()> {
         let FileConfig {
             listen,
             database_url,
             sqlite_synchronous,
             pg_pool_size,
+            pg_batch_size,
+            pg_batch_writers,
+            database_pooler,
+            database_replica_urls,
             max_body_bytes,
             max_bulk_body_bytes,
             request_timeout_seconds,
@@ -231,7 +360,47 @@ impl Config {
             rate_limit_burst,
             header_read_timeout_seconds,
             max_connections_per_address,
+            body_read_timeout_seconds,
+            max_concurrent_public_requests,
+            max_import_body_bytes,
+            import_body_read_timeout_seconds,
+            import_spool_dir,
+            import_abandoned_after_seconds,
+            webhook_retry_schedule,
+            webhook_allow_private,
+            webhook_concurrency,
+            webhook_lease_seconds,
+            trusted_proxies,
+            confirmation_ttl_hours,
+            dashboard_session_idle_minutes,
+            dashboard_session_max_hours,
         } = layer;
+        if let Some(v) = trusted_proxies {
+            self.trusted_proxies = TrustedProxies::parse(v.iter().map(String::as_str))
+                .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+        }
+        if let Some(hours) = confirmation_ttl_hours {
+            self.confirmation_ttl = Duration::from_secs(hours.saturating_mul(3600));
+        }
+        if let Some(v) = dashboard_session_idle_minutes {
+            self.dashboard_sessions.idle = Duration::from_secs(v.saturating_mul(60));
+        }
+        if let Some(v) = dashboard_session_max_hours {
+            self.dashboard_sessions.absolute = Duration::from_secs(v.saturating_mul(3600));
+        }
+        if let Some(v) = webhook_retry_schedule {
+            self.webhooks.schedule = RetrySchedule::parse(&v)
+                .map_err(|e| anyhow::anyhow!("webhook_retry_schedule: {e}"))?;
+        }
+        if let Some(v) = webhook_allow_private {
+            self.webhooks.allow_private = v;
+        }
+        if let Some(v) = webhook_concurrency {
+            self.webhooks.concurrency = v;
+        }
+        if let Some(v) = webhook_lease_seconds {
+            self.webhooks.lease = Duration::from_secs(v);
+        }
         if let Some(v) = listen {
             self.listen = v;
         }
@@ -243,6 +412,18 @@ impl Config {
         }
         if let Some(v) = pg_pool_size {
             self.pg_pool_size = v;
+        }
+        if let Some(v) = pg_batch_size {
+            self.pg_batch_size = v;
+        }
+        if let Some(v) = pg_batch_writers {
+            self.pg_batch_writers = v;
+        }
+        if let Some(v) = database_pooler {
+            self.database_pooler = v;
+        }
+        if let Some(v) = database_replica_urls {
+            self.database_replica_urls = v;
         }
         if let Some(v) = max_body_bytes {
             self.limits.body_bytes = v;
@@ -281,10 +462,46 @@ impl Config {
         if let Some(v) = max_connections_per_address {
             self.limits.max_connections_per_address = v;
         }
+        if let Some(v) = body_read_timeout_seconds {
+            self.limits.body_read_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = max_concurrent_public_requests {
+            self.limits.max_concurrent_public_requests = v;
+        }
+        if let Some(v) = max_import_body_bytes {
+            self.limits.import_body_bytes = v;
+        }
+        if let Some(v) = import_body_read_timeout_seconds {
+            self.limits.import_body_read_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = import_spool_dir.filter(|d| !d.as_os_str().is_empty()) {
+            self.import_spool_dir = Some(v);
+        }
+        if let Some(v) = import_abandoned_after_seconds {
+            self.import_abandoned_after = Duration::from_secs(v);
+        }
+        Ok(())
+    }
+
+    /// The dashboard's settings: session lifetimes, and a `Secure` cookie when people
+    /// reach the server over https.
+    pub fn dashboard_settings(&self) -> crate::http::dashboard::DashboardSettings {
+        crate::http::dashboard::DashboardSettings {
+            lifetime: self.dashboard_sessions,
+            secure_cookie: self
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://")),
+        }
     }
 
     /// Checks values that cannot work.
     pub fn validate(&self) -> anyhow::Result<()> {
+        if self.dashboard_sessions.idle.is_zero() || self.dashboard_sessions.absolute.is_zero() {
+            bail!(
+                "dashboard_session_idle_minutes and dashboard_session_max_hours must be at least 1"
+            );
+        }
         if self.limits.request_timeout.is_zero() {
             bail!("request timeout must be at least 1 second");
         }
@@ -302,14 +519,58 @@ impl Config {
         if self.limits.header_read_timeout.is_zero() {
             bail!("header_read_timeout_seconds must be at least 1");
         }
+        if self.limits.body_read_timeout.is_zero() {
+            bail!("body_read_timeout_seconds must be at least 1");
+        }
+        if self.limits.max_concurrent_public_requests == 0 {
+            bail!("max_concurrent_public_requests must be at least 1");
+        }
         if self.limits.max_concurrent_requests == 0 {
             bail!("max_concurrent_requests must be at least 1");
         }
         if self.limits.rate_limit.burst > 0 && !self.limits.rate_limit.is_on() {
             bail!("rate_limit_burst is set but rate_limit_per_second is 0 (off); set both");
         }
+        let postgres =
+            |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if !self.database_replica_urls.is_empty() && !postgres(&self.database_url) {
+            bail!("read replicas (database_replica_urls) need a PostgreSQL database_url");
+        }
+        if let Some(url) = self.database_replica_urls.iter().find(|u| !postgres(u)) {
+            bail!(
+                "a read replica must be a postgres:// URL, got {}",
+                redact_url(url)
+            );
+        }
+        if self.limits.import_body_bytes < 1024 {
+            bail!("max_import_body_bytes must be at least 1024");
+        }
+        if self.limits.import_body_read_timeout.is_zero() {
+            bail!("import_body_read_timeout_seconds must be at least 1");
+        }
+        // Five missed heartbeats, so a slow save is not taken for a dead server.
+        if self.import_abandoned_after < 5 * crate::import_jobs::HEARTBEAT {
+            bail!("import_abandoned_after_seconds must be at least 5");
+        }
+        if self.webhooks.concurrency == 0 {
+            bail!("webhook_concurrency must be at least 1");
+        }
+        if self.webhooks.lease < Duration::from_secs(20) {
+            bail!(
+                "webhook_lease_seconds must be at least 20 (one 15 s attempt must fit in a lease)"
+            );
+        }
+        if self.confirmation_ttl.is_zero() {
+            bail!("confirmation_ttl_hours must be at least 1");
+        }
         if self.pg_pool_size == 0 {
             bail!("the PostgreSQL pool size must be at least 1");
+        }
+        if self.pg_batch_size == 0 || self.pg_batch_size > 64 {
+            bail!("pg_batch_size must be 1 to 64");
+        }
+        if self.pg_batch_writers == 0 {
+            bail!("pg_batch_writers must be at least 1");
         }
         Ok(())
     }
@@ -331,6 +592,10 @@ impl Config {
             },
             postgres: PostgresOptions {
                 pool_size: self.pg_pool_size,
+                batch_size: self.pg_batch_size,
+                batch_writers: self.pg_batch_writers,
+                pooler: self.database_pooler,
+                replica_urls: self.database_replica_urls.clone(),
                 // A store call gives up a little before the request does, so it answers 503 itself.
                 operation_timeout: self
                     .limits

@@ -4,13 +4,12 @@
 
 use purrlist::domain::api_key::WorkspaceGrant;
 use purrlist::domain::bulk::parse_bulk_item;
-use purrlist::domain::contact::ContactPatch;
+use purrlist::domain::contact::{Contact, ContactPatch};
 use purrlist::domain::events::Actor;
 use purrlist::domain::ids::WorkspaceId;
+use purrlist::domain::target::{Precondition, Target};
 use purrlist::domain::timestamp::Timestamp;
-use purrlist::store::{
-    self, ContactQuery, DeleteScope, ImportRows, Precondition, SharedStore, StoreOptions,
-};
+use purrlist::store::{self, ContactQuery, DeleteScope, ImportRows, SharedStore, StoreOptions};
 use serde_json::json;
 
 async fn open(path: &std::path::Path) -> SharedStore {
@@ -33,6 +32,15 @@ fn query(workspace: &WorkspaceId, subscribed: Option<bool>, offset: u64) -> Cont
 }
 
 /// Asserts that `total` equals the number of contacts the pages hold, for each filter.
+/// A write to `contact` with a key for every workspace and no `If-Match`.
+fn everything_of(contact: &Contact) -> Target {
+    Target {
+        id: contact.id.clone(),
+        grant: WorkspaceGrant::All,
+        precondition: Precondition::None,
+    }
+}
+
 async fn assert_totals_exact(store: &SharedStore, workspace: &WorkspaceId) {
     for subscribed in [None, Some(true), Some(false)] {
         let first = store
@@ -65,7 +73,12 @@ async fn bulk(store: &SharedStore, workspace: &WorkspaceId, items: serde_json::V
         .map(|i| parse_bulk_item(i).expect("item"))
         .collect();
     store
-        .upsert_contacts(workspace.clone(), items, Timestamp::now(), Actor::Cli)
+        .upsert_contacts(
+            workspace.clone(),
+            items,
+            Timestamp::now(),
+            Actor::Cli.into(),
+        )
         .await
         .expect("bulk");
 }
@@ -119,12 +132,10 @@ async fn totals_stay_exact_through_every_write() {
     };
     store
         .update_contact(
-            target.id.clone(),
-            WorkspaceGrant::All,
+            everything_of(&target),
             patch,
             Timestamp::now(),
-            Actor::Cli,
-            Precondition::None,
+            Actor::Cli.into(),
         )
         .await
         .expect("update");
@@ -132,13 +143,7 @@ async fn totals_stay_exact_through_every_write() {
 
     assert!(
         store
-            .delete_contact(
-                target.id.clone(),
-                WorkspaceGrant::All,
-                Timestamp::now(),
-                Actor::Cli,
-                Precondition::None
-            )
+            .delete_contact(everything_of(&target), Timestamp::now(), Actor::Cli.into())
             .await
             .expect("delete")
     );
@@ -148,7 +153,7 @@ async fn totals_stay_exact_through_every_write() {
             a.clone(),
             DeleteScope::UnsubscribedOnly,
             Timestamp::now(),
-            Actor::Cli,
+            Actor::Cli.into(),
         )
         .await
         .expect("delete many");
@@ -159,7 +164,7 @@ async fn totals_stay_exact_through_every_write() {
             a.clone(),
             DeleteScope::Everyone,
             Timestamp::now(),
-            Actor::Cli,
+            Actor::Cli.into(),
         )
         .await
         .expect("delete all");

@@ -11,7 +11,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use rand::Rng;
+use rand::RngExt;
 use rand::seq::IndexedRandom;
 use rusqlite::{Connection, params};
 use serde_json::json;
@@ -218,7 +218,7 @@ fn bulk(
     let started = Instant::now();
     let (mut rows, mut serial) = (0u64, 0u64);
     while Instant::now() < deadline {
-        let existing: Vec<&(String, String)> = ids.choose_multiple(&mut rng, 500).collect();
+        let existing: Vec<&(String, String)> = ids.sample(&mut rng, 500).collect();
         let mut new_emails = Vec::with_capacity(500);
         for _ in 0..500 {
             serial += 1;

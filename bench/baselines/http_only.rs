@@ -20,7 +20,7 @@ use purrlist::domain::email::EmailAddress;
 use purrlist::domain::ids::{ContactId, UnsubToken, WorkspaceId};
 use purrlist::domain::patch_input::{EmailRule, parse_contact_patch};
 use purrlist::domain::timestamp::Timestamp;
-use purrlist::http::contact_json::{ContactBody, ContactList};
+use purrlist::http::api::contact_json::{ContactBody, ContactList};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;

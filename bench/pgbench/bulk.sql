@@ -1,6 +1,7 @@
 -- S8 engine baseline for S3: the PostgreSQL store's bulk upsert of 1000 contacts (500
 -- existing by email, 500 new) in one transaction (src/store/postgres/bulk.rs): lock the
--- touched rows, update them, insert the new ones, lock the feed, insert 1000 events.
+-- touched rows, update them, insert the new ones, insert 1000 events (no feed lock since
+-- PostgreSQL migration 6; each event's feed_xid computed as src/store/postgres/events.rs does).
 -- The row sets are built in SQL from generate_series (the store sends them as arrays).
 \set b random(0, NCONTACTS - 1)
 \set r random(1, 2000000000)
@@ -26,9 +27,10 @@ INSERT INTO contacts (id, workspace_id, name, first_name, last_name, email, emai
     md5('t' || :r || '-' || g), '{}', 1800000000000, 1800000000000, 1
   FROM generate_series(1, 500) g ORDER BY 6
   ON CONFLICT (workspace_id, email_norm) DO NOTHING;
-SELECT pg_advisory_xact_lock(25974, hashtext('WS'));
-INSERT INTO contact_events (workspace_id, contact_id, kind, changes, actor_type, actor_key_id, created_at)
-  SELECT 'WS', 'con_' || lpad(g::text, 21, '0'), CASE WHEN g <= 500 THEN 'updated' ELSE 'created' END,
-    '{"name":{"old":"a","new":"b"}}', 'api_key', 'key_bench', 1800000000000
-  FROM generate_series(1, 1000) g ORDER BY g;
+INSERT INTO contact_events (workspace_id, contact_id, kind, changes, actor_type, actor_key_id, created_at, feed_xid)
+  SELECT 'WS', e.c, CASE WHEN e.g <= 500 THEN 'updated' ELSE 'created' END,
+    '{"name":{"old":"a","new":"b"}}', 'api_key', 'key_bench', 1800000000000, GREATEST(me.xid, COALESCE(
+    (SELECT p.feed_xid FROM contact_events p WHERE p.contact_id = e.c ORDER BY p.seq DESC LIMIT 1), 0))
+  FROM (SELECT g, 'con_' || lpad(g::text, 21, '0') AS c FROM generate_series(1, 1000) g) e,
+    (SELECT pg_current_xact_id()::text::bigint AS xid) me ORDER BY e.g;
 END;

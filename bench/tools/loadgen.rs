@@ -5,9 +5,12 @@
 //! Also `ready`: polls `--path` (default /readyz) and prints the milliseconds since `--since-ns`.
 //!
 //! `bench-loadgen --url URL --key SECRET --ids FILE --workspace WKS
-//!  --mode put|get|list|email|deep|mixed --rate R --seconds S [--warmup S] [--connections C]`
+//!  --mode put|get|list|email|deep|mixed --rate R --seconds S [--warmup S] [--connections C]
+//!  [--answers FILE]`
+//! `--answers`: every PUT answered 200 (warm-up included) as `contact<TAB>name<TAB>unix_ns`
+//! of its answer, for the webhook delivery lag (bench/tools/webhook_lag.py).
 
-use rand::Rng;
+use rand::RngExt;
 use rand::seq::IndexedRandom;
 use serde_json::json;
 use std::sync::Arc;
@@ -27,6 +30,7 @@ struct Args {
     connections: usize,
     since_ns: u128,
     path: String,
+    answers: Option<String>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -60,17 +64,17 @@ fn parse_args() -> anyhow::Result<Args> {
             "--connections" => a.connections = v.parse()?,
             "--since-ns" => a.since_ns = v.parse()?,
             "--path" => a.path = v,
+            "--answers" => a.answers = Some(v),
             _ => anyhow::bail!("unknown flag {flag}"),
         }
     }
     Ok(a)
 }
 
-fn build_request(
-    client: &reqwest::Client,
-    a: &Args,
-    ids: &[(String, String)],
-) -> Option<reqwest::RequestBuilder> {
+/// A request, and for a PUT the contact and the name it sets.
+type Built = (reqwest::RequestBuilder, Option<(String, String)>);
+
+fn build_request(client: &reqwest::Client, a: &Args, ids: &[(String, String)]) -> Option<Built> {
     let mut rng = rand::rng();
     let (id, email) = ids.choose(&mut rng)?;
     let ws = &a.workspace;
@@ -80,14 +84,19 @@ fn build_request(
         "mixed" => "get",
         m => m,
     };
+    let mut wrote = None;
     let request = match mode {
-        "put" => client
-            .put(format!("{base}/v1/contacts/{id}"))
-            .header("content-type", "application/json")
-            .body(format!(
-                r#"{{"email":"{email}","name":"n{}","custom_fields":{{"plan":"pro"}}}}"#,
-                rng.random::<u32>()
-            )),
+        "put" => {
+            let name = format!("n{}", rng.random::<u32>());
+            let body = format!(
+                r#"{{"email":"{email}","name":"{name}","custom_fields":{{"plan":"pro"}}}}"#
+            );
+            wrote = Some((id.clone(), name));
+            client
+                .put(format!("{base}/v1/contacts/{id}"))
+                .header("content-type", "application/json")
+                .body(body)
+        }
         "get" => client.get(format!("{base}/v1/contacts/{id}")),
         "list" => client.get(format!("{base}/v1/contacts?newsletter_id={ws}&limit=100")),
         "email" => client.get(format!(
@@ -98,7 +107,10 @@ fn build_request(
         )),
         _ => return None,
     };
-    Some(request.header("authorization", format!("Bearer {}", a.key)))
+    Some((
+        request.header("authorization", format!("Bearer {}", a.key)),
+        wrote,
+    ))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -121,6 +133,7 @@ async fn fixed_rate(a: Args) -> anyhow::Result<serde_json::Value> {
     let slots = Arc::new(Semaphore::new(a.connections));
     let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let answered = Arc::new(Mutex::new(Vec::<(String, String, u128)>::new()));
     let start = Instant::now();
     let measured_from = start + Duration::from_secs_f64(a.warmup);
     let end = measured_from + Duration::from_secs_f64(a.seconds);
@@ -139,10 +152,12 @@ async fn fixed_rate(a: Args) -> anyhow::Result<serde_json::Value> {
         let now = Instant::now();
         // Issue everything that is due (the timer wakes at most once a millisecond).
         while due <= now && due < end {
-            let Some(request) = build_request(&client, &a, &ids) else {
+            let Some((request, wrote)) = build_request(&client, &a, &ids) else {
                 anyhow::bail!("no ids or unknown mode {}", a.mode);
             };
             let (slots, latencies, errors) = (slots.clone(), latencies.clone(), errors.clone());
+            let answered = answered.clone();
+            let keep_answers = a.answers.is_some();
             let this_due = due;
             tasks.spawn(async move {
                 let Ok(_slot) = slots.acquire_owned().await else {
@@ -155,6 +170,15 @@ async fn fixed_rate(a: Args) -> anyhow::Result<serde_json::Value> {
                     }
                     Err(_) => false,
                 };
+                if ok
+                    && keep_answers
+                    && let Some((id, name)) = wrote
+                {
+                    let at = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos());
+                    answered.lock().await.push((id, name, at));
+                }
                 if this_due >= measured_from {
                     if ok {
                         let ms = this_due.elapsed().as_secs_f64() * 1000.0;
@@ -172,6 +196,14 @@ async fn fixed_rate(a: Args) -> anyhow::Result<serde_json::Value> {
     let mut lat = std::mem::take(&mut *latencies.lock().await);
     lat.sort_by(f64::total_cmp);
     let errors = errors.load(std::sync::atomic::Ordering::Relaxed);
+    if let Some(path) = &a.answers {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        for (id, name, at) in answered.lock().await.iter() {
+            writeln!(out, "{id}\t{name}\t{at}")?;
+        }
+        out.flush()?;
+    }
     Ok(json!({
         "mode": a.mode, "rate_target": a.rate, "connections": a.connections,
         "ok": lat.len(), "errors": errors,

@@ -104,7 +104,7 @@ fn main() -> anyhow::Result<()> {
         let a = store.create_workspace("bench A".to_owned(), now).await?;
         let b = store.create_workspace("bench B".to_owned(), now).await?;
         let (_, secret) =
-            purrlist::app::create_key(&store, "bench".to_owned(), WorkspaceGrant::All, false)
+            purrlist::app::create_key(&*store, "bench".to_owned(), WorkspaceGrant::All, false)
                 .await?;
         anyhow::Ok((a.id, b.id, secret))
     })?;

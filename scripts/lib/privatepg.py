@@ -40,21 +40,25 @@ def _running(pid: int) -> bool:
 
 
 class PrivatePostgres:
-    def __init__(self, datadir: str):
+    def __init__(self, datadir: str, standby_of: "PrivatePostgres | None" = None):
+        """A new cluster in `datadir`; with `standby_of`, a streaming replica of that
+        (running) cluster instead, copied with pg_basebackup."""
         self.datadir = datadir
         self.port = _free_port()
         self.admin_url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
         # PostgreSQL refuses to run as root; run it as the postgres user then.
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        os.makedirs(datadir)
+        os.makedirs(datadir, mode=0o700)
         if self.as_user:
             shutil.chown(datadir, "postgres")
             shutil.chown(os.path.dirname(datadir), "postgres")
-        subprocess.run(
-            [*self.as_user, _bin("initdb"), "-D", datadir, "-A", "trust", "-U", "postgres", "--no-sync"],
-            check=True,
-            capture_output=True,
-        )
+        if standby_of is None:
+            command = [_bin("initdb"), "-D", datadir, "-A", "trust", "-U", "postgres", "--no-sync"]
+        else:
+            # -R: standby.signal and primary_conninfo, so it starts as a streaming replica.
+            command = [_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres"]
+            command += ["-D", datadir, "-R", "-X", "stream", "-c", "fast", "--no-sync"]
+        subprocess.run([*self.as_user, *command], check=True, capture_output=True)
 
     def _ctl(self, *args: str) -> None:
         subprocess.run(
@@ -95,3 +99,13 @@ class PrivatePostgres:
             self._ctl("-m", "immediate", "stop")
         except subprocess.CalledProcessError:
             pass
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        """One statement's result, as unaligned text."""
+        url = f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+        return subprocess.run(
+            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()

@@ -73,8 +73,11 @@ class Database:
 class Server:
     """One purrlist process. `start()` waits until it prints its listening line."""
 
-    def __init__(self, binary: str, database_url: str, log_path: str, env: dict | None = None):
+    def __init__(
+        self, binary: str, database_url: str, log_path: str, env: dict | None = None, nofile: int | None = None
+    ):
         self.binary = binary
+        self.nofile = nofile  # RLIMIT_NOFILE for the server process, as `ulimit -n` would set it
         self.database_url = database_url
         self.log_path = log_path
         self.env = dict(os.environ)
@@ -93,6 +96,7 @@ class Server:
             stderr=log_file,
             env=self.env,
             text=True,
+            preexec_fn=self._limit_files if self.nofile else None,
         )
         log_file.close()
         ready = threading.Event()
@@ -117,6 +121,11 @@ class Server:
             if time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"purrlist did not start within {timeout}s; see {self.log_path}")
+
+    def _limit_files(self) -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     @property
     def pid(self) -> int:

@@ -2,9 +2,10 @@
 
 use crate::app::create_key;
 use crate::domain::api_key::WorkspaceGrant;
+use crate::domain::error::DomainError;
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
-use crate::store::{SharedStore, StoreError};
+use crate::store::{AdminStore, StoreError};
 use anyhow::bail;
 use clap::Subcommand;
 
@@ -31,7 +32,7 @@ pub enum KeyCommand {
     },
 }
 
-pub async fn run(command: KeyCommand, store: &SharedStore) -> anyhow::Result<()> {
+pub async fn run(command: KeyCommand, store: &dyn AdminStore) -> anyhow::Result<()> {
     match command {
         KeyCommand::Create {
             workspaces,
@@ -53,7 +54,9 @@ pub async fn run(command: KeyCommand, store: &SharedStore) -> anyhow::Result<()>
                 WorkspaceGrant::Listed(ids)
             };
             let (key, secret) = match create_key(store, name, grant, read_only).await {
-                Err(StoreError::UnknownWorkspace(id)) => bail!("there is no workspace {id}"),
+                Err(StoreError::Domain(DomainError::UnknownWorkspace(id))) => {
+                    bail!("there is no workspace {id}")
+                }
                 other => other?,
             };
             println!(

@@ -1,14 +1,17 @@
-//! The command line: `serve`, `workspace`, `key`, `import`, `export`, `backup`, `migrate`,
-//! `copy`. The output of
+//! The command line: `serve`, `workspace`, `key`, `form-key`, `import`, `export`, `backup`,
+//! `migrate`, `copy`, `privacy`. The output of
 //! each command is a contract scripts rely on (see README).
 
 mod backup;
 mod copy;
+mod copy_opt_in;
 mod export;
+mod form_key;
 mod import;
-mod import_chunks;
 mod key;
 mod migrate;
+mod privacy;
+mod privacy_export;
 mod serve;
 mod workspace;
 
@@ -41,6 +44,10 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080; also PURRLIST_LISTEN).
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// The name of the workspace a first start creates (default "My newsletter"); ignored
+        /// once one exists (rename with `purrlist workspace rename`).
+        #[arg(long, value_name = "NAME", env = "PURRLIST_WORKSPACE_NAME")]
+        workspace_name: Option<String>,
     },
     /// Manage workspaces (Notocat's newsletters).
     #[command(subcommand)]
@@ -48,14 +55,21 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Manage form keys: publishable keys of public sign-up forms (double opt-in).
+    #[command(subcommand)]
+    FormKey(form_key::FormKeyCommand),
     /// Bring the database schema up to date (serve does it too).
     Migrate,
     /// Copy every workspace, key and contact from one database to another (e.g. SQLite to PostgreSQL).
     Copy(copy::CopyArgs),
     /// Create or update contacts of a workspace from a CSV file (bulk upsert rules).
     Import(import::ImportArgs),
-    /// Write the contacts of a workspace as CSV, in list order.
+    /// Write the contacts of a workspace as CSV or NDJSON, in list order, ready to import elsewhere.
     Export(export::ExportArgs),
+    /// Answer a person's request about their data: `export` prints everything kept about
+    /// one address, `erase` forgets it.
+    #[command(subcommand)]
+    Privacy(privacy::PrivacyCommand),
     /// Write a consistent copy of a SQLite database, safe while the server runs.
     Backup {
         /// The new file to write.
@@ -70,7 +84,7 @@ pub fn main() -> ExitCode {
     let overrides = Overrides {
         config_file: cli.config.clone(),
         listen: match &cli.command {
-            Command::Serve { listen } => listen.clone(),
+            Command::Serve { listen, .. } => listen.clone(),
             _ => None,
         },
         database_url: cli.database_url.clone(),
@@ -100,19 +114,24 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve { .. } => serve::run(config).await,
-        Command::Workspace(cmd) => workspace::run(cmd, &open_store(&config).await?).await,
-        Command::Key(cmd) => key::run(cmd, &open_store(&config).await?).await,
+        Command::Serve { workspace_name, .. } => serve::run(config, workspace_name).await,
+        Command::Workspace(cmd) => workspace::run(cmd, &*open_store(&config).await?).await,
+        Command::Key(cmd) => key::run(cmd, &*open_store(&config).await?).await,
+        Command::FormKey(cmd) => form_key::run(cmd, &*open_store(&config).await?).await,
         Command::Migrate => migrate::run(&config).await,
         Command::Copy(args) => copy::run(args, &config).await,
         Command::Import(args) => {
             let mut options = config.store_options();
             options.sqlite.bulk_load = true;
             let store = store::open(&config.database_url, &options).await?;
-            import::run(args, &store).await
+            import::run(args, &*store, store.clone()).await
         }
-        Command::Export(args) => export::run(args, &open_store(&config).await?).await,
+        Command::Export(args) => {
+            let store = open_store(&config).await?;
+            export::run(args, &*store, &*store).await
+        }
         Command::Backup { to } => backup::run(&config.database_url, &to),
+        Command::Privacy(cmd) => privacy::run(cmd, &*open_store(&config).await?).await,
     }
 }
 

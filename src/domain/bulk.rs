@@ -1,12 +1,19 @@
-//! Create-or-update of many contacts at once, and the single-contact update, planned
-//! in memory over the contacts they touch. Stores fetch those contacts, call a plan
-//! function, and write its result in one transaction, so every backend applies the
+//! Create-or-update of many contacts at once, planned in memory over the contacts they
+//! touch. Stores fetch those contacts, call
+//! [`plan_bulk`], and write its result in one transaction, so every backend applies the
 //! same rules: match by id then by normalised email, items in order, all or nothing.
+//! Each matched item is merged by `domain::target::plan_update`, the rule PUT uses, and
+//! checked against the suppression of its address (`domain::suppression::admit_write`): an
+//! item refused for that is left out and reported on its own ([`BulkPlan::refused`]),
+//! while the other items apply.
 
+use super::confirmation::{creation_patch, wants_confirmation, without_subscription};
 use super::contact::{Contact, ContactPatch};
-use super::custom_fields::CustomFieldsError;
+use super::evidence::{Consent, parse_consent};
 use super::ids::{ContactId, WorkspaceId};
-use super::patch_input::{EmailRule, FieldError, parse_contact_patch};
+use super::patch_input::{EmailRule, FieldError, FieldErrorKind, parse_contact_patch};
+use super::suppression::{Lift, Suppressed, SuppressionsByEmail, admit_write};
+use super::target::{UpdateError, plan_update};
 use super::timestamp::Timestamp;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -26,6 +33,11 @@ pub struct BulkItem {
     /// Why the item could not be read, if it could not: the plan reports it at the item's
     /// index beside every other failing item (the item itself matches nothing).
     pub invalid: Option<FieldError>,
+    /// The end user's evidence the client forwarded (`"consent"`), kept on this item's event.
+    pub consent: Option<Consent>,
+    /// The `"confirm": true` extension (double opt-in): a new contact starts unsubscribed,
+    /// an existing one keeps its state, and the item's `subscribed` is ignored.
+    pub confirm: bool,
 }
 
 impl BulkItem {
@@ -36,6 +48,8 @@ impl BulkItem {
             malformed_id: false,
             patch: ContactPatch::default(),
             invalid: Some(error),
+            consent: None,
+            confirm: false,
         }
     }
 }
@@ -82,6 +96,17 @@ pub struct ItemError {
     pub error: FieldError,
 }
 
+/// An item left out because its address is suppressed (the other items still apply).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemRefusal {
+    /// Position in the request.
+    pub index: usize,
+    /// The contact it matched, if it matched one.
+    pub id: Option<ContactId>,
+    /// Why.
+    pub refusal: Suppressed,
+}
+
 /// Everything a bulk request writes: final states only, each contact once.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BulkPlan {
@@ -89,8 +114,12 @@ pub struct BulkPlan {
     pub creates: Vec<Contact>,
     /// Existing contacts to overwrite: (as stored, as it must become).
     pub updates: Vec<(Contact, Contact)>,
-    /// One entry per item, in order.
+    /// One entry per applied item, in order.
     pub results: Vec<ItemResult>,
+    /// Items left out because their address is suppressed, in order.
+    pub refused: Vec<ItemRefusal>,
+    /// Suppressions lifted by items that carried the override.
+    pub lifts: Vec<Lift>,
 }
 
 impl BulkPlan {
@@ -123,16 +152,15 @@ impl BulkPlan {
 
     /// True when the request changes nothing in storage.
     pub fn is_noop(&self) -> bool {
-        self.creates.is_empty() && self.updates.is_empty()
+        self.creates.is_empty() && self.updates.is_empty() && self.lifts.is_empty()
     }
 }
 
 /// Reads one bulk item: the PUT fields plus an optional `id`; `email` required without `id`.
 pub fn parse_bulk_item(item: &Value) -> Result<BulkItem, FieldError> {
     let Value::Object(map) = item else {
-        return Err(FieldError::new(
+        return Err(FieldError::invalid(
             "contacts",
-            "invalid_field",
             "Each contact must be a JSON object.",
         ));
     };
@@ -143,11 +171,7 @@ pub fn parse_bulk_item(item: &Value) -> Result<BulkItem, FieldError> {
             None => (None, true),
         },
         Some(_) => {
-            return Err(FieldError::new(
-                "id",
-                "invalid_field",
-                "`id` must be a string.",
-            ));
+            return Err(FieldError::invalid("id", "`id` must be a string."));
         }
     };
     let rule = if id.is_some() || malformed_id {
@@ -155,11 +179,19 @@ pub fn parse_bulk_item(item: &Value) -> Result<BulkItem, FieldError> {
     } else {
         EmailRule::Required
     };
+    let confirm = wants_confirmation(map)?;
+    let patch = parse_contact_patch(map, rule)?;
     Ok(BulkItem {
         id,
         malformed_id,
-        patch: parse_contact_patch(map, rule)?,
+        patch: if confirm {
+            without_subscription(patch)
+        } else {
+            patch
+        },
         invalid: None,
+        consent: map.get("consent").map(parse_consent).transpose()?.flatten(),
+        confirm,
     })
 }
 
@@ -177,31 +209,6 @@ pub fn touched_keys(items: &[BulkItem]) -> (Vec<&str>, Vec<&str>) {
     (ids, emails)
 }
 
-/// Why a single-contact update cannot be applied.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UpdateError {
-    /// Another contact of the workspace already has the new email.
-    EmailTaken,
-    /// The merged custom_fields break a limit.
-    CustomFields(CustomFieldsError),
-}
-
-/// Plans `PUT /v1/contacts/{id}`: `email_holder` is the contact of the same workspace
-/// that holds the patch's normalised email, if any. `Ok(None)` when nothing changes.
-pub fn plan_update(
-    current: &Contact,
-    email_holder: Option<&ContactId>,
-    patch: &ContactPatch,
-    now: Timestamp,
-) -> Result<Option<Contact>, UpdateError> {
-    if email_holder.is_some_and(|holder| holder != &current.id) {
-        return Err(UpdateError::EmailTaken);
-    }
-    current
-        .merged(patch, now)
-        .map_err(UpdateError::CustomFields)
-}
-
 struct Working {
     original: Option<Contact>,
     current: Contact,
@@ -216,6 +223,21 @@ pub fn plan_bulk(
     items: &[BulkItem],
     now: Timestamp,
 ) -> Result<BulkPlan, Vec<ItemError>> {
+    plan_bulk_with(workspace, existing, SuppressionsByEmail::new(), items, now)
+}
+
+/// [`plan_bulk`] under `suppressions`: those of every address the items and `existing`
+/// hold. An item that would subscribe a suppressed address (or bring back an erased one)
+/// without the override is left out and listed in [`BulkPlan::refused`].
+pub fn plan_bulk_with(
+    workspace: &WorkspaceId,
+    existing: Vec<Contact>,
+    mut suppressions: SuppressionsByEmail,
+    items: &[BulkItem],
+    now: Timestamp,
+) -> Result<BulkPlan, Vec<ItemError>> {
+    let mut refused = Vec::new();
+    let mut lifts = Vec::new();
     let mut contacts: Vec<Working> = Vec::with_capacity(existing.len() + items.len());
     let mut by_id: HashMap<ContactId, usize> = HashMap::new();
     let mut by_email: HashMap<String, usize> = HashMap::new();
@@ -262,8 +284,35 @@ pub fn plan_bulk(
                 errors.push(fail(FieldError::missing("email")));
                 continue;
             };
-            match Contact::create(workspace.clone(), email, &item.patch, now) {
+            // Asked to confirm: created unsubscribed (no copy of the patch otherwise).
+            let confirming;
+            let patch = if item.confirm {
+                confirming = creation_patch(&item.patch);
+                &confirming
+            } else {
+                &item.patch
+            };
+            match Contact::create(workspace.clone(), email, patch, now) {
                 Ok(created) => {
+                    let norm = created.email.normalized();
+                    let override_given = item.patch.override_suppression;
+                    match admit_write(None, &created, suppressions.get(norm), override_given) {
+                        Err(refusal) => {
+                            refused.push(ItemRefusal {
+                                index,
+                                id: None,
+                                refusal,
+                            });
+                            continue;
+                        }
+                        Ok(true) => {
+                            lifts.extend(suppressions.remove(norm).map(|suppression| Lift {
+                                contact_id: created.id.clone(),
+                                suppression,
+                            }))
+                        }
+                        Ok(false) => {}
+                    }
                     by_id.insert(created.id.clone(), contacts.len());
                     by_email.insert(created.email.normalized().to_owned(), contacts.len());
                     results.push(ItemResult {
@@ -276,7 +325,7 @@ pub fn plan_bulk(
                         current: created,
                     });
                 }
-                Err(e) => errors.push(fail(custom_fields_error(e))),
+                Err(e) => errors.push(fail(FieldError::custom_fields(&e))),
             }
             continue;
         };
@@ -294,6 +343,23 @@ pub fn plan_bulk(
                 status: ItemStatus::Unchanged,
             }),
             Ok(Some(next)) => {
+                let norm = next.email.normalized();
+                let override_given = item.patch.override_suppression;
+                match admit_write(Some(current), &next, suppressions.get(norm), override_given) {
+                    Err(refusal) => {
+                        refused.push(ItemRefusal {
+                            index,
+                            id: Some(current.id.clone()),
+                            refusal,
+                        });
+                        continue;
+                    }
+                    Ok(true) => lifts.extend(suppressions.remove(norm).map(|suppression| Lift {
+                        contact_id: next.id.clone(),
+                        suppression,
+                    })),
+                    Ok(false) => {}
+                }
                 results.push(ItemResult {
                     index,
                     id: next.id.clone(),
@@ -305,23 +371,34 @@ pub fn plan_bulk(
                 }
                 contacts[slot].current = next;
             }
-            Err(UpdateError::EmailTaken) => errors.push(fail(email_taken())),
-            Err(UpdateError::CustomFields(e)) => errors.push(fail(custom_fields_error(e))),
+            Err(UpdateError::EmailTaken) => errors.push(fail(FieldError::email_taken())),
+            Err(UpdateError::CustomFields(e)) => errors.push(fail(FieldError::custom_fields(&e))),
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
 
+    let mut plan = assemble(
+        contacts.into_iter().map(|w| (w.original, w.current)),
+        results,
+    );
+    plan.refused = refused;
+    plan.lifts = lifts;
+    Ok(plan)
+}
+
+/// The plan of a finished run over the contacts it saw, each as (as stored, as it
+/// became): created ones at version 1, changed ones one version up, the rest left out.
+pub(crate) fn assemble(
+    contacts: impl Iterator<Item = (Option<Contact>, Contact)>,
+    results: Vec<ItemResult>,
+) -> BulkPlan {
     let mut plan = BulkPlan {
         results,
         ..BulkPlan::default()
     };
-    for Working {
-        original,
-        mut current,
-    } in contacts
-    {
+    for (original, mut current) in contacts {
         match original {
             None => {
                 current.version = 1;
@@ -334,27 +411,15 @@ pub fn plan_bulk(
             Some(_) => {}
         }
     }
-    Ok(plan)
+    plan
 }
 
 fn not_found() -> FieldError {
     FieldError::new(
         "id",
-        "contact_not_found",
+        FieldErrorKind::ContactNotFound,
         "No contact with this id exists in this workspace.",
     )
-}
-
-fn email_taken() -> FieldError {
-    FieldError::new(
-        "email",
-        "email_taken",
-        "Another contact in this workspace already has this email.",
-    )
-}
-
-fn custom_fields_error(e: CustomFieldsError) -> FieldError {
-    FieldError::new("custom_fields", "invalid_custom_fields", e.to_string())
 }
 
 #[cfg(test)]

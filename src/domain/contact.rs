@@ -9,7 +9,7 @@ use super::timestamp::Timestamp;
 /// Longest `name`, `first_name` or `last_name` accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 256;
 
-/// A contact as stored and as shown (see `http::contacts` for the byte-exact JSON).
+/// A contact as stored and as shown (see `http::api::contact_json` for the byte-exact JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contact {
     /// `con_…`, unique over the server.
@@ -53,6 +53,9 @@ pub struct ContactPatch {
     pub subscribed: Option<bool>,
     /// Key-by-key changes to custom_fields, if given.
     pub custom_fields: Option<CustomFieldsPatch>,
+    /// The write may subscribe a suppressed address, lifting its suppression
+    /// (`domain::suppression`); not a field of the contact.
+    pub override_suppression: bool,
 }
 
 fn set_if_given<T: Clone>(target: &mut T, value: &Option<T>) {

@@ -1,22 +1,26 @@
-//! Contacts as CSV rows (`purrlist import` / `export`). A row becomes the same JSON item a
-//! bulk request carries and goes through [`parse_bulk_item`], so an import follows the bulk
-//! upsert rules exactly (match by normalised email, merge, new contacts subscribed).
+//! Contacts read from CSV rows (`purrlist import`; `domain::contact_export` writes them). A
+//! row becomes the same JSON item a bulk request carries and goes through
+//! [`parse_bulk_item`], so an import follows the bulk upsert rules exactly (match by
+//! normalised email, merge, new contacts subscribed).
 //!
 //! Decisions (also in docs/import.md): headers `email`, `name`, `first_name`, `last_name`,
 //! `subscribed` (trimmed, any case) are those fields; `custom.<key>` is the custom field
 //! `<key>`, and any other header is a custom field named as the header. An empty cell means
 //! "not given" (the value is kept, or defaults on a new contact). Custom values are text.
+//! Cells are written and read through `domain::csv_cells`, which escapes what a spreadsheet
+//! would run as a formula and undoes it on import.
 
 use super::bulk::{BulkItem, parse_bulk_item};
-use super::contact::Contact;
+use super::csv_cells::{BOOLEAN_WORDS, parse_boolean, unescape_formula};
 use super::custom_fields::CustomFields;
 use super::patch_input::FieldError;
 use serde_json::{Map, Value};
 
-/// The header prefix that marks a custom field explicitly, as export writes it.
+/// The header prefix that marks a custom field explicitly, as export writes it
+/// (`domain::contact_export`).
 pub const CUSTOM_PREFIX: &str = "custom.";
 
-/// The fixed columns, in the order export writes them.
+/// The fixed columns a CSV import reads.
 pub const FIXED_COLUMNS: [&str; 5] = ["email", "name", "first_name", "last_name", "subscribed"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +107,7 @@ impl CsvColumns {
             if cell.is_empty() {
                 continue;
             }
+            let cell = unescape_formula(cell);
             match column {
                 Column::Fixed("subscribed") => match parse_subscribed(cell) {
                     Ok(value) => {
@@ -119,9 +124,8 @@ impl CsvColumns {
             }
         }
         if count > self.columns.len() {
-            return Err(FieldError::new(
+            return Err(FieldError::invalid(
                 "row",
-                "invalid_field",
                 format!(
                     "The row has {count} cells; the header has {}.",
                     self.columns.len()
@@ -138,58 +142,28 @@ impl CsvColumns {
         }
         // The limits a new contact must meet, checked now so a file is refused before writing.
         if let Some(fields) = &item.patch.custom_fields {
-            CustomFields::new().merged(fields).map_err(|e| {
-                FieldError::new("custom_fields", "invalid_custom_fields", e.to_string())
-            })?;
+            CustomFields::new()
+                .merged(fields)
+                .map_err(|e| FieldError::custom_fields(&e))?;
         }
         Ok(item)
     }
 }
 
-/// `true`/`false`, `1`/`0`, `yes`/`no`, in any case.
-fn parse_subscribed(cell: &str) -> Result<bool, FieldError> {
-    match cell.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        _ => Err(FieldError::new(
+/// One of [`BOOLEAN_WORDS`] (`domain::csv_cells`).
+pub fn parse_subscribed(cell: &str) -> Result<bool, FieldError> {
+    parse_boolean(cell).ok_or_else(|| {
+        FieldError::invalid(
             "subscribed",
-            "invalid_field",
-            format!("`subscribed` must be true, false, 1, 0, yes or no, not {cell:?}."),
-        )),
-    }
-}
-
-/// The header export writes: the fixed columns, then `custom.<key>` for each key.
-pub fn export_header(custom_keys: &[String]) -> Vec<String> {
-    FIXED_COLUMNS
-        .iter()
-        .map(|c| (*c).to_owned())
-        .chain(custom_keys.iter().map(|k| format!("{CUSTOM_PREFIX}{k}")))
-        .collect()
-}
-
-/// One contact as an export row under [`export_header`]`(custom_keys)`; numbers and
-/// booleans in custom fields are written as their JSON text, an absent key as an empty cell.
-pub fn export_row(contact: &Contact, custom_keys: &[String]) -> Vec<String> {
-    let fields = contact.custom_fields.as_map();
-    let mut row = vec![
-        contact.email.as_str().to_owned(),
-        contact.name.clone(),
-        contact.first_name.clone(),
-        contact.last_name.clone(),
-        contact.subscribed.to_string(),
-    ];
-    row.extend(custom_keys.iter().map(|key| match fields.get(key) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }));
-    row
+            format!("`subscribed` must be {BOOLEAN_WORDS}, not {cell:?}."),
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::patch_input::FieldErrorKind;
 
     fn columns(header: &[&str]) -> CsvColumns {
         CsvColumns::from_header(header.iter().copied()).expect("header")
@@ -239,12 +213,12 @@ mod tests {
     fn rows_fail_as_bulk_items_do() {
         let c = columns(&["email", "name"]);
         assert_eq!(
-            c.item(["", "A"]).expect_err("no email").code,
-            "missing_field"
+            c.item(["", "A"]).expect_err("no email").kind,
+            FieldErrorKind::Missing
         );
         assert_eq!(
-            c.item(["nope", "A"]).expect_err("bad").code,
-            "invalid_email"
+            c.item(["nope", "A"]).expect_err("bad").kind,
+            FieldErrorKind::InvalidEmail
         );
         assert_eq!(
             c.item(["a@example.com", "A", "x"])

@@ -3,9 +3,12 @@
 //! [`event_for`], in the transaction of the write itself.
 
 use super::contact::Contact;
+use super::evidence::Evidence;
 use super::ids::{ApiKeyId, ContactId, WorkspaceId};
+use super::import_format::Format;
 use super::timestamp::Timestamp;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,22 +19,60 @@ pub enum Actor {
     UnsubscribeLink,
     /// A command run on the server (`purrlist …`).
     Cli,
+    /// An import (`purrlist import`, `POST /v1/imports`) of a file in this format.
+    Import(Format),
+    /// A sending service's report (a bounce or complaint from Postmark or SES); the
+    /// event's evidence names which.
+    Inbound,
+    /// A person pressing the button of a confirmation link (double opt-in).
+    ConfirmationLink,
+    /// A public sign-up form, through the form key with this id (`pk_…`).
+    Form(String),
+    /// The server itself: an unconfirmed request reaching its deadline.
+    Expiry,
+    /// A person signed in to the dashboard (`/admin`) with this API key.
+    Dashboard(ApiKeyId),
 }
 
 impl Actor {
-    /// `api_key`, `unsubscribe_link` or `cli`, as stored and shown.
+    /// `api_key`, `unsubscribe_link`, `cli`, `import`, `inbound`, `confirmation_link`,
+    /// `form`, `expiry` or `dashboard`, as shown.
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::ApiKey(_) => "api_key",
             Actor::UnsubscribeLink => "unsubscribe_link",
             Actor::Cli => "cli",
+            Actor::Import(_) => "import",
+            Actor::Inbound => "inbound",
+            Actor::ConfirmationLink => "confirmation_link",
+            Actor::Form(_) => "form",
+            Actor::Expiry => "expiry",
+            Actor::Dashboard(_) => "dashboard",
         }
     }
 
-    /// The key id, for `api_key`.
+    /// The kind as stored: [`Actor::kind`], or `import:<format>` for an import.
+    pub fn stored_kind(&self) -> Cow<'static, str> {
+        match self.source() {
+            Some(source) => Cow::Owned(source),
+            None => Cow::Borrowed(self.kind()),
+        }
+    }
+
+    /// Where the change came from, when the actor alone does not say it: `import:<format>`
+    /// for an import.
+    pub fn source(&self) -> Option<String> {
+        match self {
+            Actor::Import(format) => Some(format!("import:{}", format.name())),
+            _ => None,
+        }
+    }
+
+    /// The key id, for `api_key` and `dashboard` (and the form key, for `form`).
     pub fn key_id(&self) -> Option<&str> {
         match self {
-            Actor::ApiKey(id) => Some(id.as_str()),
+            Actor::ApiKey(id) | Actor::Dashboard(id) => Some(id.as_str()),
+            Actor::Form(id) => Some(id.as_str()),
             _ => None,
         }
     }
@@ -42,7 +83,15 @@ impl Actor {
             ("api_key", Some(id)) => Some(Actor::ApiKey(ApiKeyId::from_stored(id))),
             ("unsubscribe_link", _) => Some(Actor::UnsubscribeLink),
             ("cli", _) => Some(Actor::Cli),
-            _ => None,
+            ("inbound", _) => Some(Actor::Inbound),
+            ("confirmation_link", _) => Some(Actor::ConfirmationLink),
+            ("form", Some(id)) => Some(Actor::Form(id)),
+            ("expiry", _) => Some(Actor::Expiry),
+            ("dashboard", Some(id)) => Some(Actor::Dashboard(ApiKeyId::from_stored(id))),
+            (kind, _) => kind
+                .strip_prefix("import:")
+                .and_then(Format::from_name)
+                .map(Actor::Import),
         }
     }
 }
@@ -60,6 +109,21 @@ pub enum EventKind {
     Resubscribed,
     /// It was deleted.
     Deleted,
+    /// A sending service reported a bounce or complaint that changed nothing (a soft
+    /// bounce, or an address already unsubscribed); the evidence holds the report.
+    Reported,
+    /// Its address was suppressed (`domain::suppression`); it is unsubscribed.
+    Suppressed,
+    /// The suppression of its address was lifted.
+    Unsuppressed,
+    /// It was erased on request: deleted, its history stripped of personal data.
+    Erased,
+    /// It was asked to confirm its subscription (double opt-in); the link is in the event.
+    ConfirmationRequested,
+    /// The person confirmed: `subscribed` went from false to true through the link.
+    Confirmed,
+    /// A request to confirm passed its deadline unconfirmed.
+    ConfirmationExpired,
 }
 
 impl EventKind {
@@ -71,6 +135,13 @@ impl EventKind {
             EventKind::Unsubscribed => "unsubscribed",
             EventKind::Resubscribed => "resubscribed",
             EventKind::Deleted => "deleted",
+            EventKind::Reported => "reported",
+            EventKind::Suppressed => "suppressed",
+            EventKind::Unsuppressed => "unsuppressed",
+            EventKind::Erased => "erased",
+            EventKind::ConfirmationRequested => "confirmation_requested",
+            EventKind::Confirmed => "confirmed",
+            EventKind::ConfirmationExpired => "confirmation_expired",
         }
     }
 
@@ -82,6 +153,13 @@ impl EventKind {
             EventKind::Unsubscribed,
             EventKind::Resubscribed,
             EventKind::Deleted,
+            EventKind::Reported,
+            EventKind::Suppressed,
+            EventKind::Unsuppressed,
+            EventKind::Erased,
+            EventKind::ConfirmationRequested,
+            EventKind::Confirmed,
+            EventKind::ConfirmationExpired,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -111,6 +189,8 @@ pub struct StoredEvent {
     pub event: ContactEvent,
     /// Who made it.
     pub actor: Actor,
+    /// How it happened (`domain::evidence`).
+    pub evidence: Evidence,
     /// When it was committed.
     pub created_at: Timestamp,
 }

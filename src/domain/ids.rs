@@ -1,7 +1,8 @@
-//! Identifiers: `wks_` and `con_` ids and unsubscribe tokens, 21 nanoid characters each.
+//! Identifiers: `wks_`, `con_`, `key_`, `imp_` and `whk_` ids and unsubscribe tokens, 21
+//! nanoid characters each.
 //!
 //! Randomness comes from `rand::rng()`, a ChaCha CSPRNG seeded from the operating system.
-//! Workspace ids, key ids and unsubscribe tokens are 21 random characters of a 64-symbol
+//! Workspace ids, key ids, import ids and unsubscribe tokens are 21 random characters of a 64-symbol
 //! alphabet: 126 bits that cannot be guessed. A contact id starts with its creation time
 //! instead (8 characters, milliseconds) followed by 13 random characters (78 bits), so that
 //! new contacts land at the end of the indexes on contact ids rather than at random places
@@ -9,7 +10,7 @@
 //! (bench/README.md, log 13). Contact ids are not secrets (reading one needs a key for its
 //! workspace) and their creation time is in the contact already (`createdAt`).
 
-use rand::Rng;
+use rand::RngExt;
 use std::fmt;
 
 /// The nanoid alphabet: `A-Za-z0-9_-`.
@@ -114,6 +115,18 @@ prefixed_id!(
     /// An API key's public id (never the secret): `key_` + 21 characters.
     ApiKeyId,
     "key_",
+    random_id_body
+);
+prefixed_id!(
+    /// An import run over HTTP (`POST /v1/imports`): `imp_` + 21 characters.
+    ImportId,
+    "imp_",
+    random_id_body
+);
+prefixed_id!(
+    /// A webhook endpoint: `whk_` + 21 characters.
+    WebhookId,
+    "whk_",
     random_id_body
 );
 prefixed_id!(

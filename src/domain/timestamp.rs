@@ -20,7 +20,7 @@ impl Timestamp {
     }
 
     /// A timestamp from milliseconds since the epoch (as stored).
-    pub fn from_millis(millis: i64) -> Timestamp {
+    pub const fn from_millis(millis: i64) -> Timestamp {
         Timestamp(millis)
     }
 

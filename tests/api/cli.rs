@@ -32,10 +32,20 @@ impl Cli {
         all
     }
 
-    fn database(&self) -> String {
+    /// Whether this is the SQLite database (else PostgreSQL).
+    pub fn is_sqlite(&self) -> bool {
+        self.postgres.is_none()
+    }
+
+    /// The SQLite file (of a SQLite `Cli`).
+    pub fn sqlite_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("x.db")
+    }
+
+    pub fn database(&self) -> String {
         match &self.postgres {
             Some(database) => database.url.clone(),
-            None => format!("sqlite://{}", self.dir.path().join("x.db").display()),
+            None => format!("sqlite://{}", self.sqlite_file().display()),
         }
     }
 
@@ -67,7 +77,7 @@ impl Cli {
 
     /// Runs a command that must fail; returns its stderr.
     #[track_caller]
-    fn fails(&self, args: &[&str]) -> String {
+    pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(!out.status.success(), "{args:?} should fail");
         assert!(out.stdout.is_empty(), "nothing on stdout when failing");
@@ -75,7 +85,7 @@ impl Cli {
     }
 }
 
-fn last_line(text: &str) -> &str {
+pub fn last_line(text: &str) -> &str {
     text.lines().last().expect("a line").trim()
 }
 
@@ -179,13 +189,27 @@ fn workspace_create_refuses_an_empty_name() {
 }
 
 #[test]
-fn serve_on_an_address_in_use_fails_with_a_clear_message() {
-    let cli = Cli::new();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = taken.local_addr().expect("address").to_string();
-    let err = cli.fails(&["serve", "--listen", &address]);
-    assert!(
-        err.contains(&format!("cannot listen on {address}")),
-        "{err}"
-    );
+fn workspace_rename_changes_the_name_and_refuses_bad_input() {
+    for cli in Cli::each_backend("workspace_rename_changes_the_name_and_refuses_bad_input") {
+        let id = last_line(&cli.ok(&["workspace", "create", "--name", "Cats"])).to_owned();
+        let renamed = cli.ok(&["workspace", "rename", &id, "--name", " Cat Facts Weekly "]);
+        assert!(renamed.contains("\"Cat Facts Weekly\""), "{renamed}");
+        let unknown = cli.fails(&[
+            "workspace",
+            "rename",
+            "wks_AAAAAAAAAAAAAAAAAAAAA",
+            "--name",
+            "X",
+        ]);
+        assert!(unknown.contains("there is no workspace"), "{unknown}");
+        let malformed = cli.fails(&["workspace", "rename", "cats", "--name", "X"]);
+        assert!(
+            malformed.contains("there is no workspace cats"),
+            "{malformed}"
+        );
+        let blank = cli.fails(&["workspace", "rename", &id, "--name", " "]);
+        assert!(blank.contains("workspace name must be 1 to"), "{blank}");
+        let list = cli.ok(&["workspace", "list"]);
+        assert!(list.trim_end().ends_with("\tCat Facts Weekly"), "{list}");
+    }
 }

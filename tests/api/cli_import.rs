@@ -1,12 +1,14 @@
 //! `purrlist import` and `purrlist export` through the binary, against a running server's
 //! database; results are read back through the API.
 
+use crate::cli_export::{content, export_to, without_move_columns};
+use crate::cli_import_formats::dry_then_real;
 use crate::helpers::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-fn purrlist(app: &TestApp, args: &[&str]) -> Output {
+pub fn purrlist(app: &TestApp, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_purrlist"))
         .env_remove("PURRLIST_DATABASE_URL")
         .env_remove("PURRLIST_CONFIG")
@@ -16,40 +18,23 @@ fn purrlist(app: &TestApp, args: &[&str]) -> Output {
         .expect("run purrlist")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Writes `content` to a new file beside nothing else; returns its path and keeps the dir.
-fn csv_file(content: &[u8]) -> (tempfile::TempDir, PathBuf) {
+pub fn csv_file(content: &[u8]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("contacts.csv");
     std::fs::write(&path, content).expect("write csv");
     (dir, path)
 }
 
-fn import(app: &TestApp, workspace: &str, file: &Path, extra: &[&str]) -> Output {
+pub fn import(app: &TestApp, workspace: &str, file: &Path, extra: &[&str]) -> Output {
     let file = file.to_str().expect("utf-8 path");
     let mut args = vec!["import", "--workspace", workspace, file];
     args.extend_from_slice(extra);
     purrlist(app, &args)
-}
-
-/// Every contact of `workspace` through the API, in list order.
-async fn contacts_of(app: &TestApp, workspace: &str) -> Vec<Value> {
-    let mut all = Vec::new();
-    for page in 1.. {
-        let reply = app
-            .list(&format!("newsletter_id={workspace}&limit=1000&page={page}"))
-            .await;
-        reply.expect_status(200);
-        let data = reply.json["data"].as_array().expect("data").clone();
-        if data.is_empty() {
-            break;
-        }
-        all.extend(data);
-    }
-    all
 }
 
 fn by_email<'a>(contacts: &'a [Value], email: &str) -> &'a Value {
@@ -84,12 +69,13 @@ backend_test!(
         let out = import(&app, &app.workspace, &file, &[]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(
-            text(&out.stdout).contains("2 created, 2 updated, 1 unchanged, 0 skipped."),
+            text(&out.stdout)
+                .contains("2 created, 2 updated, 1 unchanged, 0 skipped, 0 kept unsubscribed."),
             "{}",
             text(&out.stdout)
         );
 
-        let all = contacts_of(&app, &app.workspace).await;
+        let all = app.list_all().await;
         assert_eq!(all.len(), 3);
         let old = by_email(&all, "old@example.com");
         assert_eq!(old["name"], "Old, renamed");
@@ -100,8 +86,8 @@ backend_test!(
         assert_eq!(old["custom_fields"], json!({"keep": "x", "plan": "gold"}));
         let new = by_email(&all, "new@example.com");
         assert_eq!(
-            new["name"], "Two",
-            "an empty cell keeps the earlier row's value"
+            new["name"], "Anna",
+            "a row with only a first name gets `name` from it (docs/import.md, Names)"
         );
         assert_eq!(new["first_name"], "Anna", "the later row wins");
         assert_eq!(new["subscribed"], true);
@@ -122,7 +108,7 @@ backend_test!(
             .as_array()
             .expect("data")
             .iter()
-            .filter(|e| e["actor"]["type"] == "cli")
+            .filter(|e| e["actor"]["type"] == "import" && e["source"] == "import:csv")
             .collect();
         // One event per contact a chunk changed: old updated, new and gone created.
         assert_eq!(cli_events.len(), 3);
@@ -144,7 +130,10 @@ backend_test!(
         let (_dir, file) = csv_file(content.as_bytes());
         let out = import(&app, &app.workspace, &file, &[]);
         assert!(!out.status.success());
-        assert!(out.stdout.is_empty(), "nothing on stdout when refusing");
+        assert!(
+            !text(&out.stdout).contains("Imported"),
+            "no counts when refusing"
+        );
         let err = text(&out.stderr);
         assert!(
             err.contains("60 of 62 row(s) are invalid; nothing was written"),
@@ -155,7 +144,7 @@ backend_test!(
         assert!(err.contains("line 5: subscribed:"), "{err}");
         assert!(err.contains("… and 10 more"), "{err}");
         assert_eq!(err.matches("\n  line ").count(), 50, "{err}");
-        assert!(contacts_of(&app, &app.workspace).await.is_empty());
+        assert!(app.list_all().await.is_empty());
     }
 );
 
@@ -168,7 +157,8 @@ backend_test!(
         let out = import(&app, &app.workspace, &file, &["--skip-invalid"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(
-            text(&out.stdout).contains("2 created, 0 updated, 0 unchanged, 1 skipped."),
+            text(&out.stdout)
+                .contains("2 created, 0 updated, 0 unchanged, 1 skipped, 0 kept unsubscribed."),
             "{}",
             text(&out.stdout)
         );
@@ -177,7 +167,7 @@ backend_test!(
             "{}",
             text(&out.stderr)
         );
-        let all = contacts_of(&app, &app.workspace).await;
+        let all = app.list_all().await;
         assert_eq!(all.len(), 2);
         assert_eq!(by_email(&all, "fine@example.com")["subscribed"], false);
         assert_eq!(
@@ -194,7 +184,7 @@ backend_test!(
         let out = import(&app, &app.workspace, &file, &[]);
         assert!(!out.status.success());
         assert!(
-            text(&out.stderr).contains("no `email` column"),
+            text(&out.stderr).contains("the header has no email column"),
             "{}",
             text(&out.stderr)
         );
@@ -206,15 +196,19 @@ backend_test!(
             "{}",
             text(&out.stderr)
         );
+        assert!(app.list_all().await.is_empty());
+        // Two columns for one custom field: the later one is renamed and the renaming shown.
         let (_dir3, twice) = csv_file(b"email,plan,custom.plan\na@example.com,x,y\n");
         let out = import(&app, &app.workspace, &twice, &[]);
-        assert!(!out.status.success());
+        assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(
-            text(&out.stderr).contains("custom.plan"),
+            text(&out.stdout)
+                .contains("Column 3 \"custom.plan\" is imported as the custom field \"plan 2\"."),
             "{}",
-            text(&out.stderr)
+            text(&out.stdout)
         );
-        assert!(contacts_of(&app, &app.workspace).await.is_empty());
+        let all = app.list_all().await;
+        assert_eq!(all[0]["custom_fields"], json!({"plan": "x", "plan 2": "y"}));
     }
 );
 
@@ -227,20 +221,23 @@ backend_test!(
         }
         content.push_str("CAT7@example.com,Seven again\n");
         let (_dir, file) = csv_file(content.as_bytes());
-        let out = import(&app, &app.workspace, &file, &[]);
+        // The dry run sees what the earlier chunks would have written, as the import does.
+        let out = dry_then_real(&app, &file, &[]).await;
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(
-            text(&out.stdout).contains("2500 created, 1 updated, 0 unchanged, 0 skipped."),
+            text(&out.stdout)
+                .contains("2500 created, 1 updated, 0 unchanged, 0 skipped, 0 kept unsubscribed."),
             "{}",
             text(&out.stdout)
         );
-        let all = contacts_of(&app, &app.workspace).await;
+        let all = app.list_all().await;
         assert_eq!(all.len(), 2500);
         assert_eq!(by_email(&all, "cat7@example.com")["name"], "Seven again");
         // Importing the same file again changes nothing but the one row that differs from the last.
-        let again = import(&app, &app.workspace, &file, &[]);
+        let again = dry_then_real(&app, &file, &[]).await;
         assert!(
-            text(&again.stdout).contains("0 created, 2 updated, 2499 unchanged, 0 skipped."),
+            text(&again.stdout)
+                .contains("0 created, 2 updated, 2499 unchanged, 0 skipped, 0 kept unsubscribed."),
             "{}",
             text(&again.stdout)
         );
@@ -258,30 +255,24 @@ backend_test!(
     .await;
         let dir = tempfile::tempdir().expect("tempdir");
         let exported = dir.path().join("out.csv");
-        let out = purrlist(
-            &app,
-            &[
-                "export",
-                "--workspace",
-                &app.workspace,
-                "--output",
-                exported.to_str().expect("path"),
-            ],
-        );
+        let out = export_to(&app, &exported, &[]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let csv = std::fs::read_to_string(&exported).expect("read export");
         assert_eq!(
             csv.lines().next(),
-            Some("email,name,first_name,last_name,subscribed,custom.city,custom.plan")
+            Some(
+                "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,custom.city,custom.plan"
+            )
         );
         assert!(
-            csv.contains("\na@example.com,\"Quote \"\"A\"\", comma\",Ann,,true,,pro\n"),
+            csv.contains(",a@example.com,\"Quote \"\"A\"\", comma\",Ann,,true,"),
             "{csv}"
         );
-        assert!(csv.contains("\nb@example.com,,,Smith,false,\"Oslo\nNorth\",free\n"));
+        assert!(csv.contains(",b@example.com,,,Smith,false,"), "{csv}");
+        assert!(csv.contains(",\"Oslo\nNorth\",free\n"), "{csv}");
         // Rows in list order.
-        let listed = contacts_of(&app, &app.workspace).await;
-        let at = |c: &Value| csv.find(&format!("\n{},", c["email"].as_str().expect("email")));
+        let listed = app.list_all().await;
+        let at = |c: &Value| csv.find(&format!(",{},", c["email"].as_str().expect("email")));
         let positions: Vec<Option<usize>> = listed.iter().map(at).collect();
         assert!(positions.iter().all(Option::is_some));
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{csv}");
@@ -290,29 +281,14 @@ backend_test!(
         let to_stdout = purrlist(&app, &["export", "--workspace", &app.workspace]);
         assert_eq!(text(&to_stdout.stdout), csv);
 
+        // Another workspace of the same server: new contacts (ids are unique over a server).
         let fresh = app.create_workspace().await;
-        let out = import(&app, &fresh, &exported, &[]);
+        let copy = without_move_columns(&exported);
+        let out = import(&app, &fresh, copy.path(), &[]);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        let content = |contacts: Vec<Value>| {
-            let mut kept: Vec<Value> = contacts
-                .into_iter()
-                .map(|c| {
-                    json!([
-                        c["email"],
-                        c["name"],
-                        c["first_name"],
-                        c["last_name"],
-                        c["subscribed"],
-                        c["custom_fields"]
-                    ])
-                })
-                .collect();
-            kept.sort_by_key(|c| c[0].to_string());
-            kept
-        };
-        let original = content(contacts_of(&app, &app.workspace).await);
+        let original = content(app.list_all().await);
         assert_eq!(original.len(), 3);
-        assert_eq!(content(contacts_of(&app, &fresh).await), original);
+        assert_eq!(content(app.list_all_of(&fresh).await), original);
     }
 );
 
@@ -334,27 +310,35 @@ backend_test!(
         content.push_str("after@example.com,a,b\n");
         let (_dir, file) = csv_file(content.as_bytes());
 
-        let out = import(&app, &app.workspace, &file, &[]);
-        assert!(!out.status.success());
-        let err = text(&out.stderr);
-        assert!(
-            err.contains("1 row(s) cannot be merged into the stored contacts; rows before line 1002 were written"),
-            "{err}"
-        );
-        assert!(err.contains("line 1502: custom_fields:"), "{err}");
+        // The dry run says what the import then does, and writes nothing.
+        for (args, written, stored) in [
+            (&["--dry-run"][..], "would be written", 1),
+            (&[][..], "were written", 1001),
+        ] {
+            let out = import(&app, &app.workspace, &file, args);
+            assert!(!out.status.success());
+            let err = text(&out.stderr);
+            let stop = format!(
+                "1 row(s) cannot be merged into the stored contacts; rows before line 1002 {written}"
+            );
+            assert!(err.contains(&stop), "{err}");
+            assert!(err.contains("line 1502: custom_fields:"), "{err}");
+            assert_eq!(app.list_all().await.len(), stored);
+        }
         // The first chunk (1000 rows) is written, the rejected one is not.
-        let all = contacts_of(&app, &app.workspace).await;
+        let all = app.list_all().await;
         assert_eq!(all.len(), 1001);
         assert_eq!(by_email(&all, "full@example.com"), &full);
 
-        let out = import(&app, &app.workspace, &file, &["--skip-invalid"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = dry_then_real(&app, &file, &["--skip-invalid"]).await;
         assert!(
-            text(&out.stdout).contains("501 created, 0 updated, 1000 unchanged, 1 skipped."),
+            text(&out.stdout).contains(
+                "501 created, 0 updated, 1000 unchanged, 1 skipped, 0 kept unsubscribed."
+            ),
             "{}",
             text(&out.stdout)
         );
-        let all = contacts_of(&app, &app.workspace).await;
+        let all = app.list_all().await;
         assert_eq!(all.len(), 1502);
         assert_eq!(by_email(&all, "full@example.com"), &full);
         assert_eq!(

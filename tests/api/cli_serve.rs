@@ -1,4 +1,5 @@
-//! `purrlist serve`: first start prints a working key and a curl line; SIGTERM exits 0.
+//! `purrlist serve`: first start prints a working key and a curl line, or creates nothing
+//! when it cannot serve; one server per SQLite file; SIGTERM exits 0.
 
 use crate::cli::Cli;
 use serde_json::json;
@@ -8,16 +9,29 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// A running `purrlist serve`, its stdout lines arriving on a channel.
-struct Server {
+pub struct Server {
     child: Child,
     lines: mpsc::Receiver<String>,
 }
 
 impl Server {
-    fn start(cli: &Cli) -> Server {
-        let mut child = cli
-            .command()
+    /// `serve` on a free port of `cli`'s database.
+    pub fn start(cli: &Cli) -> Server {
+        Server::start_with(cli, &[])
+    }
+
+    /// `serve` on a free port of `cli`'s database, with more arguments.
+    pub fn start_with(cli: &Cli, args: &[&str]) -> Server {
+        let mut command = cli.command();
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args);
+        Server::spawn(command)
+    }
+
+    /// Runs `command`, which starts a server.
+    pub fn spawn(mut command: Command) -> Server {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -35,7 +49,7 @@ impl Server {
     }
 
     /// Stdout up to and including the "listening" line, which says the server is ready.
-    fn until_ready(&self) -> Vec<String> {
+    pub fn until_ready(&self) -> Vec<String> {
         let mut seen = Vec::new();
         loop {
             let line = self
@@ -51,7 +65,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns whether the process exited with 0.
-    fn terminate(mut self) -> bool {
+    pub fn terminate(mut self) -> bool {
         let kill = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -69,7 +83,7 @@ impl Drop for Server {
     }
 }
 
-fn value_after<'a>(lines: &'a [String], label: &str) -> &'a str {
+pub fn value_after<'a>(lines: &'a [String], label: &str) -> &'a str {
     lines
         .iter()
         .find_map(|l| l.trim().strip_prefix(label))
@@ -160,4 +174,117 @@ fn serve_stops_cleanly_on_sigterm_sent_right_after_it_is_ready() {
             "exit 0 even when the signal comes at once"
         );
     }
+}
+
+#[test]
+fn a_first_start_that_cannot_listen_creates_nothing_and_the_next_one_prints_the_key() {
+    let test = "a_first_start_that_cannot_listen_creates_nothing";
+    for cli in Cli::each_backend(test) {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = taken.local_addr().expect("address").to_string();
+        let err = cli.fails(&["serve", "--listen", &address]);
+        assert!(
+            err.contains(&format!("cannot listen on {address}")),
+            "{err}"
+        );
+        assert_eq!(cli.ok(&["workspace", "list"]), "", "no workspace");
+        assert_eq!(cli.ok(&["key", "list"]), "", "no key nobody saw");
+
+        let server = Server::start(&cli);
+        let lines = server.until_ready();
+        assert!(
+            value_after(&lines, "api key:").starts_with("purr_"),
+            "{lines:?}"
+        );
+        assert!(server.terminate());
+        assert_eq!(cli.ok(&["key", "list"]).lines().count(), 1);
+    }
+}
+
+#[test]
+fn first_start_names_the_workspace_and_says_how_to_rename_it() {
+    let cli = Cli::new();
+    let blank = cli.fails(&["serve", "--listen", "127.0.0.1:0", "--workspace-name", "\t"]);
+    assert!(blank.contains("--workspace-name"), "{blank}");
+    assert_eq!(
+        cli.ok(&["workspace", "list"]),
+        "",
+        "a bad name creates nothing"
+    );
+
+    let server = Server::start_with(&cli, &["--workspace-name", "Cat Facts"]);
+    let lines = server.until_ready();
+    let workspace = value_after(&lines, "workspace:").to_owned();
+    assert_eq!(value_after(&lines, "name:"), "Cat Facts");
+    let rename = format!("purrlist workspace rename {workspace} --name ");
+    assert!(
+        lines.iter().any(|l| l.trim_start().starts_with(&rename)),
+        "{lines:?}"
+    );
+    assert!(server.terminate());
+    assert!(
+        cli.ok(&["workspace", "list"])
+            .trim_end()
+            .ends_with("\tCat Facts")
+    );
+
+    let by_env = Cli::new();
+    let mut command = by_env.command();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("PURRLIST_WORKSPACE_NAME", "Dog Days");
+    let server = Server::spawn(command);
+    assert_eq!(value_after(&server.until_ready(), "name:"), "Dog Days");
+    assert!(server.terminate());
+}
+
+#[test]
+fn a_second_server_on_one_sqlite_file_is_refused_while_the_cli_keeps_working() {
+    let cli = Cli::new();
+    let first = Server::start(&cli);
+    let lines = first.until_ready();
+    let workspace = value_after(&lines, "workspace:").to_owned();
+    // The first server's own address: were the lock missing, these would still exit (on
+    // the bind) rather than hang, and with another message.
+    let address = value_after(&lines, "purrlist listening on http://").to_owned();
+
+    let refused = cli.fails(&["serve", "--listen", &address]);
+    assert!(
+        refused.contains("already serving") && refused.contains("one server per SQLite file"),
+        "{refused}"
+    );
+    // Another name of the same file finds the same lock.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(cli.sqlite_file(), &link).expect("symlink");
+    let through_link = Command::new(env!("CARGO_BIN_EXE_purrlist"))
+        .env_remove("PURRLIST_DATABASE_URL")
+        .env_remove("PURRLIST_CONFIG")
+        .args(["--database", &format!("sqlite://{}", link.display())])
+        .args(["serve", "--listen", &address])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&through_link.stderr);
+    assert!(
+        !through_link.status.success() && stderr.contains("already serving"),
+        "{stderr}"
+    );
+
+    // The commands that are safe beside a server still run.
+    assert!(cli.ok(&["workspace", "list"]).starts_with(&workspace));
+    assert!(
+        cli.ok(&["key", "create"])
+            .trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("purr_"))
+    );
+    cli.ok(&["export", "--workspace", &workspace]);
+    let backup = dir.path().join("copy.db");
+    cli.ok(&["backup", "--to", &backup.display().to_string()]);
+
+    assert!(first.terminate());
+    let again = Server::start(&cli);
+    again.until_ready();
+    assert!(again.terminate(), "the lock goes with the server");
 }

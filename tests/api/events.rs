@@ -285,7 +285,7 @@ backend_test!(
         let old = Timestamp::from_millis(Timestamp::now().millis() - 3 * 86_400_000);
         let item = parse_bulk_item(&json!({"email": "old@example.com"})).expect("item");
         app.store
-            .upsert_contacts(workspace, vec![item], old, Actor::Cli)
+            .upsert_contacts(workspace, vec![item], old, Actor::Cli.into())
             .await
             .expect("seed an old write");
         app.new_contact(json!({"email": "new@example.com"})).await;
@@ -293,12 +293,12 @@ backend_test!(
         assert_eq!(events[0]["actor"], json!({"type": "cli"}));
         assert_eq!(events.len(), 2);
 
-        purrlist::app::prune_once(&app.store, Duration::ZERO, Timestamp::now())
+        purrlist::app::prune_once(&*app.store, Duration::ZERO, Timestamp::now())
             .await
             .expect("prune");
         assert_eq!(all_events(&app, None).await.len(), 2, "0 keeps forever");
         purrlist::app::prune_once(
-            &app.store,
+            &*app.store,
             Duration::from_secs(2 * 86_400),
             Timestamp::now(),
         )

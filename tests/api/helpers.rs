@@ -1,7 +1,8 @@
-//! A real purrlist server per test, on a fresh database of one backend, and a client for it.
+//! A real purrlist server per test, on a fresh database of one backend.
 //!
-//! `backend_test!` writes each test once and runs it on every backend; `TestApp` is the
-//! server plus the handles a test needs (the store, a workspace, a full-access key).
+//! `backend_test!` writes each test once and runs it on every backend, with the test
+//! configuration or one the test gives; `TestApp` is the server plus the handles a test
+//! needs (the store, a workspace, a full-access key). Its requests are in `client`.
 
 use purrlist::app::{Application, create_key};
 use purrlist::config::Config;
@@ -9,14 +10,14 @@ use purrlist::domain::api_key::WorkspaceGrant;
 use purrlist::domain::contact::Contact;
 use purrlist::domain::ids::{ApiKeyId, WorkspaceId};
 use purrlist::domain::timestamp::Timestamp;
+use purrlist::store::postgres::{Pooler, PostgresOptions};
 use purrlist::store::{ContactQuery, SharedStore, StoreOptions};
-use reqwest::{Method, RequestBuilder};
-use serde_json::{Value, json};
 use std::time::Duration;
 use tempfile::TempDir;
 
-use crate::fresh_database::{FreshDatabase, test_url};
-pub use crate::reply::{Reply, send};
+pub use crate::client::id_of;
+use crate::fresh_database::{FreshDatabase, pooler_url, test_url};
+pub use crate::reply::{Reply, send, send_allowing};
 
 /// Writes a test once for every backend.
 ///
@@ -26,20 +27,29 @@ pub use crate::reply::{Reply, send};
 /// the body). A backend that is not configured here (no database
 /// URL in the environment) makes its test return early as skipped. Adding a backend = one
 /// `fn_name => Variant` line in the first arm.
+///
+/// `backend_test!(name, config = expr, |app| async move { ... })` starts each server with the
+/// configuration `expr` (built from [`TestApp::config`]) instead.
 macro_rules! backend_test {
     ($name:ident, |$app:ident| async move $body:block) => {
+        backend_test!($name, config = $crate::helpers::TestApp::config(), |$app| async move $body);
+    };
+    ($name:ident, config = $config:expr, |$app:ident| async move $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            backend_test!(@each $app $body, sqlite => Sqlite, postgres => Postgres);
+            backend_test!(@each $app $body ($config), sqlite => Sqlite, postgres => Postgres);
         }
     };
-    (@each $app:ident $body:block, $($fn_name:ident => $variant:ident),+) => {
+    (@each $app:ident $body:block ($config:expr), $($fn_name:ident => $variant:ident),+) => {
         $(
             #[tokio::test]
             async fn $fn_name() {
-                let Some($app) =
-                    $crate::helpers::TestApp::spawn_on($crate::helpers::Backend::$variant).await
+                let Some($app) = $crate::helpers::TestApp::spawn_with(
+                    $crate::helpers::Backend::$variant,
+                    $config,
+                )
+                .await
                 else {
                     return;
                 };
@@ -73,7 +83,22 @@ impl Backend {
             Backend::Postgres => {
                 let test = std::thread::current().name().unwrap_or("test").to_owned();
                 let database = FreshDatabase::create(&test_url(&test)?);
-                let store = purrlist::store::open(&database.url, &StoreOptions::default())
+                // Through the pooler when there is one: the server under test then runs
+                // as in front of PgBouncer in transaction mode (scripts/pooler-check).
+                let (url, options) = match pooler_url() {
+                    Some(pooler) => (
+                        database.url_on(&pooler),
+                        StoreOptions {
+                            postgres: PostgresOptions {
+                                pooler: Pooler::Transaction,
+                                ..PostgresOptions::default()
+                            },
+                            ..StoreOptions::default()
+                        },
+                    ),
+                    None => (database.url.clone(), StoreOptions::default()),
+                };
+                let store = purrlist::store::open(&url, &options)
                     .await
                     .expect("open PostgreSQL store");
                 Some((store, Some(database)))
@@ -114,15 +139,34 @@ impl TestApp {
             .expect("SQLite is always available")
     }
 
-    /// A server on `backend`, or `None` when that backend is not configured.
-    pub async fn spawn_on(backend: Backend) -> Option<TestApp> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (store, database) = backend.open(&dir).await?;
-        let config = Config {
+    /// The configuration of every test server: a free port, and no key cache (so a revoked
+    /// key is refused at once). Tests that vary the configuration start from this.
+    pub fn config() -> Config {
+        Config {
             listen: "127.0.0.1:0".to_owned(),
             key_cache: Duration::ZERO,
             ..Config::default()
+        }
+    }
+
+    /// A server on `backend`, or `None` when that backend is not configured.
+    pub async fn spawn_on(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, TestApp::config()).await
+    }
+
+    /// A server on `backend` with `config` (it serves a fresh database of that backend,
+    /// whatever `database_url` says, and spools import bodies in its temporary directory
+    /// unless `import_spool_dir` says where), or `None` when that backend is not configured.
+    pub async fn spawn_with(backend: Backend, mut config: Config) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, database) = backend.open(&dir).await?;
+        config.database_url = match &database {
+            Some(database) => database.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("test.db").display()),
         };
+        config
+            .import_spool_dir
+            .get_or_insert_with(|| dir.path().join("imports"));
         let app = Application::build(&config, store.clone())
             .await
             .expect("build application");
@@ -133,7 +177,7 @@ impl TestApp {
             .create_workspace("Test newsletter".to_owned(), Timestamp::now())
             .await
             .expect("create workspace");
-        let (_, secret) = create_key(&store, "test".to_owned(), WorkspaceGrant::All, false)
+        let (_, secret) = create_key(&*store, "test".to_owned(), WorkspaceGrant::All, false)
             .await
             .expect("create key");
         Some(TestApp {
@@ -175,7 +219,7 @@ impl TestApp {
 
     /// Mints a key.
     pub async fn key(&self, grant: WorkspaceGrant, read_only: bool) -> TestKey {
-        let (key, secret) = create_key(&self.store, "minted".to_owned(), grant, read_only)
+        let (key, secret) = create_key(&*self.store, "minted".to_owned(), grant, read_only)
             .await
             .expect("create key");
         TestKey {
@@ -197,91 +241,6 @@ impl TestApp {
                 .await
                 .expect("revoke")
         );
-    }
-
-    /// A request with the full-access key.
-    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
-        self.req_as(&self.api_key, method, path)
-    }
-
-    /// A request with `key`.
-    pub fn req_as(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
-        self.anonymous(method, path).bearer_auth(key)
-    }
-
-    /// A request without any key.
-    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.address))
-    }
-
-    /// `PUT /v1/contacts/{id}`.
-    pub async fn put_contact(&self, id: &str, body: &Value) -> Reply {
-        send(
-            self.req(Method::PUT, &format!("/v1/contacts/{id}"))
-                .json(body),
-        )
-        .await
-    }
-
-    /// `POST /v1/contacts` with `body` as is.
-    pub async fn bulk(&self, body: &Value) -> Reply {
-        send(self.req(Method::POST, "/v1/contacts").json(body)).await
-    }
-
-    /// `POST /v1/contacts` of `contacts` into the test workspace; panics unless 200.
-    pub async fn upsert(&self, contacts: Value) -> Value {
-        let reply = self
-            .bulk(&json!({"newsletter_id": self.workspace, "contacts": contacts}))
-            .await;
-        reply.expect_status(200);
-        reply.json
-    }
-
-    /// Creates one contact in the test workspace and returns it as the API shows it.
-    pub async fn new_contact(&self, fields: Value) -> Value {
-        let id = self.upsert(json!([fields])).await["results"][0]["id"]
-            .as_str()
-            .expect("result id")
-            .to_owned();
-        let reply = self.get_contact(&id).await;
-        reply.expect_status(200);
-        reply.json
-    }
-
-    /// `GET /v1/contacts?{query}`.
-    pub async fn list(&self, query: &str) -> Reply {
-        send(self.req(Method::GET, &format!("/v1/contacts?{query}"))).await
-    }
-
-    /// Every contact of the test workspace via the API, walking the pages.
-    pub async fn list_all(&self) -> Vec<Value> {
-        let mut all = Vec::new();
-        for page in 1.. {
-            let reply = self
-                .list(&format!(
-                    "newsletter_id={}&limit=1000&page={page}",
-                    self.workspace
-                ))
-                .await;
-            reply.expect_status(200);
-            let data = reply.json["data"].as_array().expect("data").clone();
-            if data.is_empty() {
-                break;
-            }
-            all.extend(data);
-        }
-        all
-    }
-
-    /// `GET /v1/contacts/{id}`.
-    pub async fn get_contact(&self, id: &str) -> Reply {
-        send(self.req(Method::GET, &format!("/v1/contacts/{id}"))).await
-    }
-
-    /// `DELETE` of `path`.
-    pub async fn delete(&self, path: &str) -> Reply {
-        send(self.req(Method::DELETE, path)).await
     }
 
     /// Every contact of every workspace, straight from the store, for "nothing changed" checks.
@@ -320,9 +279,4 @@ pub fn grant_of(workspaces: &[&str]) -> WorkspaceGrant {
             .map(|w| WorkspaceId::parse(w).expect("workspace id"))
             .collect(),
     )
-}
-
-/// The id of a contact as the API shows it.
-pub fn id_of(contact: &Value) -> &str {
-    contact["id"].as_str().expect("contact id")
 }

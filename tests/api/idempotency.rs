@@ -4,7 +4,7 @@ use crate::helpers::*;
 use purrlist::domain::api_key::WorkspaceGrant;
 use purrlist::domain::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 use purrlist::domain::timestamp::Timestamp;
-use purrlist::http::idempotency::request_hash;
+use purrlist::http::middleware::idempotency::request_hash;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -182,9 +182,10 @@ backend_test!(keys_expire_after_24_hours, |app| async move {
     post_with(&app, "fresh", &key.secret, &body)
         .await
         .expect_error(422, "idempotency_key_reused");
-    let pruned = purrlist::app::prune_once(&app.store, std::time::Duration::ZERO, Timestamp::now())
-        .await
-        .expect("prune");
+    let pruned =
+        purrlist::app::prune_once(&*app.store, std::time::Duration::ZERO, Timestamp::now())
+            .await
+            .expect("prune");
     assert_eq!(
         pruned,
         (0, 0),

@@ -91,8 +91,8 @@ backend_test!(limit_bounds_are_1_and_1000, |app| async move {
         ("page=0", "page"),
         ("page=-1", "page"),
         ("page=x", "page"),
-        ("subscribed=yes", "subscribed"),
-        ("subscribed=1", "subscribed"),
+        ("subscribed=maybe", "subscribed"),
+        ("subscribed=2", "subscribed"),
     ] {
         let reply = app
             .list(&format!("newsletter_id={}&{query}", app.workspace))

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct LoggedServer {
+pub(crate) struct LoggedServer {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     workspace: String,
     key: String,
 }
@@ -40,7 +40,13 @@ fn purrlist(database: &str) -> Command {
 
 /// First start of `serve` on an empty database, every log line (stderr) going to `log`.
 fn start(database: &str, log: &Path) -> LoggedServer {
+    start_logging(database, log, "trace")
+}
+
+/// `start`, logging what the `PURRLIST_LOG` filter `filter` lets through.
+pub(crate) fn start_logging(database: &str, log: &Path, filter: &str) -> LoggedServer {
     let mut child = purrlist(database)
+        .env("PURRLIST_LOG", filter)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(File::create(log).expect("log file"))

@@ -107,6 +107,46 @@ async fn write_every_kind(base: &str, key: &str, workspace: &str) -> Value {
     put.json().await.expect("json")
 }
 
+/// A dry-run import over HTTP, polled until it ends; returns the job as the server shows it.
+async fn dry_run_import(base: &str, key: &str, workspace: &str) -> Value {
+    let client = http();
+    let started: Value = client
+        .post(format!(
+            "{base}/v1/imports?newsletter_id={workspace}&dry_run=true"
+        ))
+        .bearer_auth(key)
+        .header("content-type", "text/csv")
+        .body("email,name\nnew@example.com,New\nnot an email,Bad\n")
+        .send()
+        .await
+        .expect("import")
+        .json()
+        .await
+        .expect("json");
+    let url = format!("{base}/v1/imports/{}", started["id"].as_str().expect("id"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let job = import_job(&url, key).await;
+        if job["status"] != "queued" && job["status"] != "running" {
+            return job;
+        }
+        assert!(std::time::Instant::now() < deadline, "{job}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn import_job(url: &str, key: &str) -> Value {
+    http()
+        .get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("import job")
+        .json()
+        .await
+        .expect("json")
+}
+
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -150,6 +190,11 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
         assert_eq!(response.status(), 200);
     }
     let renamed = write_every_kind(&node.base, &key, &workspace).await;
+    let import = dry_run_import(&node.base, &key, &workspace).await;
+    assert_eq!(
+        import["status"], "failed",
+        "a bad row refuses the file: {import}"
+    );
     drop(node);
     let second = run_cli(&[
         "workspace",
@@ -200,7 +245,7 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
     assert!(
         stdout(&copied).contains(
             "Copied and verified: 2 workspace(s), 3 key(s), 2099 contact(s), 2103 event(s), \
-             1 idempotency record(s)."
+             1 idempotency record(s), 1 import job(s)."
         ),
         "{}",
         stdout(&copied)
@@ -242,9 +287,19 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
     );
     let from_pg = all_contacts(&pg.base, &key, &workspace).await;
     assert_eq!(from_pg.len(), 2099);
+    let import_url = format!(
+        "{}/v1/imports/{}",
+        pg.base,
+        import["id"].as_str().expect("id")
+    );
+    assert_eq!(
+        import_job(&import_url, &key).await,
+        import,
+        "the import job came along"
+    );
     assert_eq!(from_pg, from_sqlite);
 
-    // The feed is the same event for event: ids (cursors), order, actors, changes, times.
+    // The feed is the same event for event: ids (cursors), order, actors, changes, evidence, times.
     let feed_from_pg = all_events(&pg.base, &key, &workspace).await;
     assert_eq!(feed_from_pg.len(), 2103);
     assert_eq!(feed_from_pg, feed_from_sqlite);
@@ -313,4 +368,48 @@ async fn copy_moves_everything_from_sqlite_and_postgres_serves_it_identically() 
     let feed_back = all_events(&node.base, &key, &workspace).await;
     assert_eq!(feed_back.len(), 2105);
     assert!(cursor(&feed_back[2104]) > cursor(&feed_after[2103]));
+}
+
+#[tokio::test]
+async fn copy_carries_suppressions_and_the_salt_of_their_ids() {
+    let Some(admin) = test_url("copy_carries_suppressions_and_the_salt_of_their_ids") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = sqlite_url(dir.path(), "source.db");
+    let created = run_cli(&["workspace", "create", "--name", "S", "--database", &sqlite]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let workspace = stdout(&created).lines().last().expect("id").to_owned();
+    let erase = |database: &str| {
+        let args = [
+            "privacy",
+            "erase",
+            "--newsletter-id",
+            &workspace,
+            "--email",
+            "gone@example.com",
+            "--database",
+            database,
+        ];
+        let erased = run_cli(&args);
+        assert!(erased.status.success(), "{}", stderr(&erased));
+        stdout(&erased).lines().last().expect("id").to_owned()
+    };
+    let id = erase(&sqlite);
+
+    let db = FreshDatabase::create(&admin);
+    let copied = run_cli(&["copy", "--from", &sqlite, "--to", &db.url]);
+    assert!(copied.status.success(), "copy failed: {}", stderr(&copied));
+    assert!(
+        stdout(&copied).contains("Copied and verified: 1 suppression(s)."),
+        "{}",
+        stdout(&copied)
+    );
+    assert_eq!(
+        db.query_i64("SELECT count(*) FROM suppressions WHERE reason = 'erased' AND email IS NULL"),
+        1
+    );
+    // The target recognises the address under the same id: the salt came along.
+    assert_eq!(erase(&db.url), id);
+    assert_eq!(db.query_i64("SELECT count(*) FROM suppressions"), 1);
 }

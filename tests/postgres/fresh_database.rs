@@ -14,6 +14,17 @@ pub fn test_url(test: &str) -> Option<String> {
     }
 }
 
+/// The PgBouncer (transaction pooling, in front of the server PURRLIST_TEST_POSTGRES_URL
+/// names) that PURRLIST_TEST_POSTGRES_POOLER_URL names, if the tests should reach
+/// PostgreSQL through it (`scripts/pooler-check` sets it).
+#[allow(dead_code)]
+pub fn pooler_url() -> Option<String> {
+    std::env::var("PURRLIST_TEST_POSTGRES_POOLER_URL")
+        .ok()
+        .map(|url| url.trim().to_owned())
+        .filter(|url| !url.is_empty())
+}
+
 /// Says a test was skipped, on the real stderr so it shows even when output is captured.
 pub fn skipped(test: &str, why: &str) {
     use std::io::Write;
@@ -65,18 +76,29 @@ pub struct FreshDatabase {
 }
 
 impl FreshDatabase {
-    /// Creates `purrlist_test_<random>` on the server `admin_url` names.
+    /// Creates `purrlist_test_<random>` on the server `admin_url` names: empty, or a copy
+    /// of the database PURRLIST_TEST_POSTGRES_TEMPLATE names (`scripts/partition-check`
+    /// makes one with the contacts and the feed partitioned).
     pub fn create(admin_url: &str) -> FreshDatabase {
         let name = format!("purrlist_test_{:016x}", rand::random::<u64>());
+        let template = std::env::var("PURRLIST_TEST_POSTGRES_TEMPLATE")
+            .map(|t| format!(" TEMPLATE {}", t.trim()))
+            .unwrap_or_default();
         on_own_runtime(admin_execute(
             admin_url.to_owned(),
-            format!("CREATE DATABASE {name}"),
+            format!("CREATE DATABASE {name}{template}"),
         ));
         FreshDatabase {
             admin_url: admin_url.to_owned(),
             url: with_database(admin_url, &name),
             name,
         }
+    }
+
+    /// This database's URL on another server in front of the same PostgreSQL (a pooler).
+    #[allow(dead_code)]
+    pub fn url_on(&self, server_url: &str) -> String {
+        with_database(server_url, &self.name)
     }
 
     /// One number from SQL run in this database (for checks the API cannot make).

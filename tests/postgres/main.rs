@@ -6,6 +6,7 @@
 
 mod copy;
 mod cross_node;
+mod feed_order;
 mod fresh_database;
 mod login;
 mod migrate;
@@ -13,3 +14,5 @@ mod multi_node;
 mod outage;
 mod support;
 mod tls;
+mod webhook_copy;
+mod write_batch;

@@ -95,7 +95,7 @@ async fn client_load(
         let contacts: Vec<Value> = (0..BATCH)
             .map(|i| {
                 let n = (client * 37 + round * 11 + i * 7) % POOL;
-                let email = if (client + i) % 2 == 0 {
+                let email = if (client + i).is_multiple_of(2) {
                     format!("user{n}@example.com")
                 } else {
                     format!("User{n}@Example.COM")

@@ -63,8 +63,14 @@ fn unreadable_items_are_listed_with_items_that_fail_against_stored_contacts() {
         item(json!({"email": "ok@x.io"})),
     ];
     let errors = plan_bulk(&ws(), vec![], &items, Timestamp::from_millis(10)).expect_err("fails");
-    let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.index, e.error.code)).collect();
-    assert_eq!(found, [(0, "contact_not_found"), (1, "invalid_email")]);
+    let found: Vec<_> = errors.iter().map(|e| (e.index, e.error.kind)).collect();
+    assert_eq!(
+        found,
+        [
+            (0, FieldErrorKind::ContactNotFound),
+            (1, FieldErrorKind::InvalidEmail)
+        ]
+    );
     assert_eq!(errors[1].error, bad);
 }
 
@@ -77,10 +83,13 @@ fn unknown_or_malformed_id_fails_all_with_every_index() {
     ];
     let errors =
         plan_bulk(&ws(), vec![], &items, Timestamp::from_millis(10)).expect_err("must fail");
-    let got: Vec<_> = errors.iter().map(|e| (e.index, e.error.code)).collect();
+    let got: Vec<_> = errors.iter().map(|e| (e.index, e.error.kind)).collect();
     assert_eq!(
         got,
-        vec![(1, "contact_not_found"), (2, "contact_not_found")]
+        vec![
+            (1, FieldErrorKind::ContactNotFound),
+            (2, FieldErrorKind::ContactNotFound)
+        ]
     );
 }
 
@@ -91,7 +100,7 @@ fn contact_of_another_workspace_is_not_matched_by_id() {
     let items = [item(json!({"id": other.id.as_str(), "name": "x"}))];
     let errors =
         plan_bulk(&ws(), vec![other], &items, Timestamp::from_millis(10)).expect_err("must fail");
-    assert_eq!(errors[0].error.code, "contact_not_found");
+    assert_eq!(errors[0].error.kind, FieldErrorKind::ContactNotFound);
 }
 
 #[test]
@@ -101,7 +110,10 @@ fn changing_email_to_one_held_by_another_contact_is_email_taken() {
     let items = [item(json!({"id": a.id.as_str(), "email": "B@x.io"}))];
     let errors =
         plan_bulk(&ws(), vec![a, b], &items, Timestamp::from_millis(10)).expect_err("must fail");
-    assert_eq!((errors[0].index, errors[0].error.code), (0, "email_taken"));
+    assert_eq!(
+        (errors[0].index, errors[0].error.kind),
+        (0, FieldErrorKind::EmailTaken)
+    );
 }
 
 #[test]
@@ -128,7 +140,10 @@ fn no_change_is_unchanged_and_writes_nothing() {
 #[test]
 fn item_without_id_or_email_is_missing_field() {
     let err = parse_bulk_item(&json!({"name": "x"})).expect_err("must fail");
-    assert_eq!((err.field.as_str(), err.code), ("email", "missing_field"));
+    assert_eq!(
+        (err.field.as_str(), err.kind),
+        ("email", FieldErrorKind::Missing)
+    );
     assert!(parse_bulk_item(&json!([])).is_err());
 }
 
@@ -155,4 +170,55 @@ proptest! {
             prop_assert_eq!(plan.results.len(), items.len());
         }
     }
+}
+
+#[test]
+fn a_suppressed_item_is_left_out_alone_and_the_override_lifts() {
+    use crate::domain::events::Actor;
+    use crate::domain::suppression::{Suppression, SuppressionReason, SuppressionsByEmail};
+    let mut out = existing("out@x.io");
+    out.subscribed = false;
+    let suppression = Suppression {
+        id: "0".repeat(64),
+        workspace_id: ws(),
+        email: Some("out@x.io".into()),
+        reason: SuppressionReason::Complained,
+        at: Timestamp::from_millis(1),
+        actor: Actor::Cli,
+    };
+    let suppressions = SuppressionsByEmail::from([("out@x.io".to_owned(), suppression)]);
+    let items = [
+        item(json!({"email": "out@x.io", "subscribed": true})),
+        item(json!({"email": "in@x.io"})),
+        item(json!({"email": "out@x.io", "name": "N"})),
+    ];
+    let plan = plan_bulk_with(
+        &ws(),
+        vec![out.clone()],
+        suppressions.clone(),
+        &items,
+        Timestamp::from_millis(10),
+    )
+    .expect("valid");
+    assert_eq!(plan.refused.len(), 1);
+    assert_eq!(plan.refused[0].index, 0);
+    assert_eq!(plan.refused[0].id.as_ref(), Some(&out.id));
+    assert_eq!(plan.counts(), (1, 1, 0));
+    assert!(plan.lifts.is_empty());
+    assert!(!plan.updates[0].1.subscribed);
+
+    let forced = [item(
+        json!({"email": "out@x.io", "subscribed": true, "override_suppression": true}),
+    )];
+    let plan = plan_bulk_with(
+        &ws(),
+        vec![out],
+        suppressions,
+        &forced,
+        Timestamp::from_millis(10),
+    )
+    .expect("valid");
+    assert!(plan.refused.is_empty());
+    assert_eq!(plan.lifts.len(), 1);
+    assert!(plan.updates[0].1.subscribed);
 }

@@ -1,13 +1,15 @@
-//! Workspaces, API keys, the first start and the rows `purrlist copy` moves.
+//! Workspaces, API keys and the first start: [`AdminStore`] on PostgreSQL.
 
-use super::rows::{OnConflict, insert_contacts};
-use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
+use super::PostgresStore;
+use super::keys::{KEY_COLUMNS, all_api_keys, insert_api_key, keys_from_rows};
+use super::statements::Sql;
+use crate::domain::api_key::{ApiKey, KeyHash};
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
-use crate::store::{ImportRows, StoreError};
-use deadpool_postgres::{Client, GenericClient};
-use std::collections::HashMap;
+use crate::store::{AdminStore, StoreError};
+use async_trait::async_trait;
+use deadpool_postgres::Client;
 use tokio_postgres::Row;
 
 /// The advisory lock first starts hold, so nodes starting together make one workspace.
@@ -21,8 +23,8 @@ fn workspace_from_row(row: &Row) -> Result<Workspace, StoreError> {
     })
 }
 
-async fn insert_workspace(
-    client: &impl GenericClient,
+pub(super) async fn insert_workspace(
+    client: &impl Sql,
     workspace: &Workspace,
     skip_same_id: bool,
 ) -> Result<u64, StoreError> {
@@ -31,10 +33,9 @@ async fn insert_workspace(
     } else {
         "INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)"
     };
-    let statement = client.prepare_cached(sql).await?;
     Ok(client
-        .execute(
-            &statement,
+        .run(
+            sql,
             &[
                 &workspace.id.as_str(),
                 &workspace.name,
@@ -44,105 +45,46 @@ async fn insert_workspace(
         .await?)
 }
 
-pub async fn create_workspace(
-    client: &Client,
-    name: String,
-    now: Timestamp,
-) -> Result<Workspace, StoreError> {
-    let workspace = Workspace {
-        id: WorkspaceId::generate(),
-        name,
-        created_at: now,
-    };
-    insert_workspace(client, &workspace, false).await?;
-    Ok(workspace)
-}
-
-pub async fn list_workspaces(client: &Client) -> Result<Vec<Workspace>, StoreError> {
-    let statement = client
-        .prepare_cached("SELECT id, name, created_at FROM workspaces ORDER BY created_at, id")
-        .await?;
+pub(super) async fn list_workspaces(client: &Client) -> Result<Vec<Workspace>, StoreError> {
     client
-        .query(&statement, &[])
+        .rows(
+            "SELECT id, name, created_at FROM workspaces ORDER BY created_at, id",
+            &[],
+        )
         .await?
         .iter()
         .map(workspace_from_row)
         .collect()
 }
 
-async fn workspace_exists_in(
-    client: &impl GenericClient,
+/// Sets a workspace's name; `None` when there is no such workspace.
+async fn rename_workspace(
+    client: &Client,
+    id: &WorkspaceId,
+    name: &str,
+) -> Result<Option<Workspace>, StoreError> {
+    client
+        .row_opt(
+            "UPDATE workspaces SET name = $2 WHERE id = $1 RETURNING id, name, created_at",
+            &[&id.as_str(), &name],
+        )
+        .await?
+        .as_ref()
+        .map(workspace_from_row)
+        .transpose()
+}
+
+pub(super) async fn workspace_exists_in(
+    client: &impl Sql,
     id: &WorkspaceId,
 ) -> Result<bool, StoreError> {
-    let statement = client
-        .prepare_cached("SELECT 1 FROM workspaces WHERE id = $1")
-        .await?;
     Ok(client
-        .query_opt(&statement, &[&id.as_str()])
+        .row_opt("SELECT 1 FROM workspaces WHERE id = $1", &[&id.as_str()])
         .await?
         .is_some())
 }
 
-pub async fn workspace_exists(client: &Client, id: &WorkspaceId) -> Result<bool, StoreError> {
-    workspace_exists_in(client, id).await
-}
-
-/// Inserts a key and its grants; the caller owns the transaction.
-async fn insert_api_key(
-    client: &impl GenericClient,
-    key: &ApiKey,
-    hash: KeyHash,
-    skip_same_id: bool,
-) -> Result<(), StoreError> {
-    if let WorkspaceGrant::Listed(list) = &key.grant {
-        for workspace in list {
-            if !workspace_exists_in(client, workspace).await? {
-                return Err(StoreError::UnknownWorkspace(workspace.to_string()));
-            }
-        }
-    }
-    let conflict = if skip_same_id {
-        " ON CONFLICT (id) DO NOTHING"
-    } else {
-        ""
-    };
-    let statement = client
-        .prepare_cached(&format!(
-            "INSERT INTO api_keys (id, name, secret_sha256, all_workspaces, read_only, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7){conflict}"
-        ))
-        .await?;
-    client
-        .execute(
-            &statement,
-            &[
-                &key.id.as_str(),
-                &key.name,
-                &&hash.0[..],
-                &(key.grant == WorkspaceGrant::All),
-                &key.read_only,
-                &key.created_at.millis(),
-                &key.revoked_at.map(Timestamp::millis),
-            ],
-        )
-        .await?;
-    if let WorkspaceGrant::Listed(list) = &key.grant {
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO api_key_workspaces (key_id, workspace_id) VALUES ($1, $2) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .await?;
-        for workspace in list {
-            client
-                .execute(&statement, &[&key.id.as_str(), &workspace.as_str()])
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-pub async fn create_api_key(
+async fn create_api_key(
     client: &mut Client,
     key: &ApiKey,
     hash: KeyHash,
@@ -153,17 +95,17 @@ pub async fn create_api_key(
     Ok(())
 }
 
-pub async fn create_first_workspace(
+async fn create_first_workspace(
     client: &mut Client,
     workspace: &Workspace,
     key: &ApiKey,
     hash: KeyHash,
 ) -> Result<bool, StoreError> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FIRST_START_LOCK])
+    tx.run("SELECT pg_advisory_xact_lock($1)", &[&FIRST_START_LOCK])
         .await?;
     if tx
-        .query_opt("SELECT 1 FROM workspaces LIMIT 1", &[])
+        .row_opt("SELECT 1 FROM workspaces LIMIT 1", &[])
         .await?
         .is_some()
     {
@@ -175,96 +117,28 @@ pub async fn create_first_workspace(
     Ok(true)
 }
 
-const KEY_COLUMNS: &str =
-    "id, name, all_workspaces, read_only, created_at, revoked_at, secret_sha256";
-
-/// Keys (with their hashes) from rows selected with [`KEY_COLUMNS`], grants filled in.
-async fn keys_from_rows(
-    client: &Client,
-    rows: &[Row],
-) -> Result<Vec<(ApiKey, KeyHash)>, StoreError> {
-    let mut listed: Vec<String> = Vec::new();
-    for row in rows {
-        if !row.try_get::<_, bool>(2)? {
-            listed.push(row.try_get(0)?);
-        }
-    }
-    let mut grants: HashMap<String, Vec<WorkspaceId>> = HashMap::new();
-    if !listed.is_empty() {
-        let statement = client
-            .prepare_cached(
-                "SELECT key_id, workspace_id FROM api_key_workspaces \
-                 WHERE key_id = ANY($1::text[]) ORDER BY key_id, workspace_id",
-            )
-            .await?;
-        for row in client.query(&statement, &[&listed]).await? {
-            grants
-                .entry(row.try_get(0)?)
-                .or_default()
-                .push(WorkspaceId::from_stored(row.try_get(1)?));
-        }
-    }
-    rows.iter()
-        .map(|row| {
-            let id: String = row.try_get(0)?;
-            let all: bool = row.try_get(2)?;
-            let grant = if all {
-                WorkspaceGrant::All
-            } else {
-                WorkspaceGrant::Listed(grants.remove(&id).unwrap_or_default())
-            };
-            let hash_bytes: Vec<u8> = row.try_get(6)?;
-            let hash =
-                KeyHash(hash_bytes.try_into().map_err(|_| {
-                    StoreError::Internal("a stored key hash is not 32 bytes".into())
-                })?);
-            let key = ApiKey {
-                id: ApiKeyId::from_stored(id),
-                name: row.try_get(1)?,
-                grant,
-                read_only: row.try_get(3)?,
-                created_at: Timestamp::from_millis(row.try_get(4)?),
-                revoked_at: row
-                    .try_get::<_, Option<i64>>(5)?
-                    .map(Timestamp::from_millis),
-            };
-            Ok((key, hash))
-        })
-        .collect()
-}
-
-pub async fn export_api_keys(client: &Client) -> Result<Vec<(ApiKey, KeyHash)>, StoreError> {
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
-        ))
-        .await?;
-    let rows = client.query(&statement, &[]).await?;
-    keys_from_rows(client, &rows).await
-}
-
-pub async fn revoke_api_key(
+async fn revoke_api_key(
     client: &Client,
     id: &ApiKeyId,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     // COALESCE keeps the first revocation time, as SQLite's `revoked_at IS NULL` guard does.
-    let statement = client
-        .prepare_cached("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
-        .await?;
     Ok(client
-        .execute(&statement, &[&id.as_str(), &now.millis()])
+        .run(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
+            &[&id.as_str(), &now.millis()],
+        )
         .await?
         == 1)
 }
 
-pub async fn find_api_key(client: &Client, hash: KeyHash) -> Result<Option<ApiKey>, StoreError> {
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_sha256 = $1"
-        ))
+async fn find_api_key(client: &Client, hash: KeyHash) -> Result<Option<ApiKey>, StoreError> {
+    let rows = client
+        .rows(
+            &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_sha256 = $1"),
+            &[&&hash.0[..]],
+        )
         .await?;
-    let rows = client.query(&statement, &[&&hash.0[..]]).await?;
     Ok(keys_from_rows(client, &rows)
         .await?
         .into_iter()
@@ -272,17 +146,78 @@ pub async fn find_api_key(client: &Client, hash: KeyHash) -> Result<Option<ApiKe
         .map(|(key, _)| key))
 }
 
-pub async fn import(client: &mut Client, rows: &ImportRows) -> Result<(), StoreError> {
-    let tx = client.transaction().await?;
-    for workspace in &rows.workspaces {
-        insert_workspace(&tx, workspace, true).await?;
+#[async_trait]
+impl AdminStore for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.timed(async {
+            let client = self.client().await?;
+            client.simple_query("SELECT 1").await?;
+            Ok(())
+        })
+        .await
     }
-    for (key, hash) in &rows.keys {
-        insert_api_key(&tx, key, *hash, true).await?;
+
+    async fn create_workspace(
+        &self,
+        name: String,
+        now: Timestamp,
+    ) -> Result<Workspace, StoreError> {
+        let workspace = Workspace::new(name, now);
+        self.timed(async { insert_workspace(&self.client().await?, &workspace, false).await })
+            .await?;
+        Ok(workspace)
     }
-    insert_contacts(&tx, &rows.contacts, OnConflict::SkipSameId).await?;
-    super::transfer::import_events(&tx, &rows.events).await?;
-    super::transfer::import_idempotency(&tx, &rows.idempotency).await?;
-    tx.commit().await?;
-    Ok(())
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        self.timed(async { list_workspaces(&self.client().await?).await })
+            .await
+    }
+
+    async fn workspace_exists(&self, id: &WorkspaceId) -> Result<bool, StoreError> {
+        self.timed(async { workspace_exists_in(&self.client().await?, id).await })
+            .await
+    }
+
+    async fn rename_workspace(
+        &self,
+        id: &WorkspaceId,
+        name: String,
+    ) -> Result<Option<Workspace>, StoreError> {
+        self.timed(async { rename_workspace(&self.client().await?, id, &name).await })
+            .await
+    }
+
+    async fn create_first_workspace(
+        &self,
+        workspace: Workspace,
+        key: ApiKey,
+        hash: KeyHash,
+    ) -> Result<bool, StoreError> {
+        self.timed(async {
+            create_first_workspace(&mut self.client().await?, &workspace, &key, hash).await
+        })
+        .await
+    }
+
+    async fn create_api_key(&self, key: ApiKey, hash: KeyHash) -> Result<(), StoreError> {
+        self.timed(async { create_api_key(&mut self.client().await?, &key, hash).await })
+            .await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let keys = self
+            .timed(async { all_api_keys(&self.client().await?).await })
+            .await?;
+        Ok(keys.into_iter().map(|(key, _)| key).collect())
+    }
+
+    async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> Result<bool, StoreError> {
+        self.timed(async { revoke_api_key(&self.client().await?, id, now).await })
+            .await
+    }
+
+    async fn find_api_key(&self, hash: KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        self.timed(async { find_api_key(&self.client().await?, hash).await })
+            .await
+    }
 }

@@ -1,5 +1,6 @@
 //! The bulk upsert. One transaction locks the contacts the items name, plans with
-//! `domain::bulk::plan_bulk` (so every node applies the same rules) and writes the plan
+//! `domain::bulk::plan_bulk_with` under the suppressions of the addresses it names (so every
+//! node applies the same rules) and writes the plan
 //! with set-based statements. A race with another node's insert shows up as a skipped or
 //! clashing row; the batch then rolls back and is planned again, whole.
 
@@ -8,16 +9,20 @@ use super::events::record_changes;
 use super::rows::{
     CONTACT_COLUMNS, OnConflict, contacts_from_rows, insert_contacts, update_contacts,
 };
-use crate::domain::bulk::{BulkItem, BulkPlan, plan_bulk, touched_keys};
+use super::statements::Sql;
+use super::suppressions::{suppressions_of, write_lifts};
+use crate::domain::bulk::{BulkItem, BulkPlan, plan_bulk_with, touched_keys};
 use crate::domain::contact::Contact;
+use crate::domain::error::DomainError;
 use crate::domain::events::Actor;
+use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::timestamp::Timestamp;
 use crate::store::{BulkOutcome, StoreError};
-use deadpool_postgres::{Client, GenericClient, Transaction};
+use deadpool_postgres::{Client, Transaction};
 
 /// Tries of a bulk upsert that keeps losing races with other nodes before it answers 503.
-const BULK_ATTEMPTS: usize = 8;
+pub(super) const BULK_ATTEMPTS: usize = 8;
 
 /// Every contact of `workspace` an item names by id or normalised email, locked, in id
 /// order (one lock order for every node, so overlapping batches do not deadlock).
@@ -27,21 +32,21 @@ async fn lock_touched_contacts(
     items: &[BulkItem],
 ) -> Result<Vec<Contact>, TryError> {
     let (ids, emails) = touched_keys(items);
-    let statement = tx
-        .prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 \
-             AND (id = ANY($2::text[]) OR email_norm = ANY($3::text[])) ORDER BY id FOR UPDATE"
-        ))
-        .await?;
     let rows = tx
-        .query(&statement, &[&workspace.as_str(), &ids, &emails])
+        .rows(
+            &format!(
+                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 \
+                 AND (id = ANY($2::text[]) OR email_norm = ANY($3::text[])) ORDER BY id FOR UPDATE"
+            ),
+            &[&workspace.as_str(), &ids, &emails],
+        )
         .await?;
     Ok(contacts_from_rows(&rows)?)
 }
 
 /// Why one try of a bulk upsert did not finish. An email clash while writing a plan
 /// means another node got there first, so it is a lost race, not an answer.
-enum TryError {
+pub(super) enum TryError {
     /// Another node wrote one of our emails meanwhile; start again.
     LostRace,
     /// A real answer.
@@ -69,13 +74,14 @@ pub async fn upsert(
     workspace: &WorkspaceId,
     items: &[BulkItem],
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<BulkOutcome, StoreError> {
     for _ in 0..BULK_ATTEMPTS {
-        match try_upsert(client, workspace, items, now, actor).await {
+        match try_upsert(client, workspace, items, now, origin).await {
             Ok(plan) => {
                 return Ok(BulkOutcome {
                     results: plan.results,
+                    refused: plan.refused,
                 });
             }
             Err(TryError::LostRace) => continue,
@@ -92,13 +98,32 @@ async fn try_upsert(
     workspace: &WorkspaceId,
     items: &[BulkItem],
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<BulkPlan, TryError> {
     let tx = client.transaction().await?;
     let existing = lock_touched_contacts(&tx, workspace, items).await?;
-    let mut plan = plan_bulk(workspace, existing, items, now).map_err(StoreError::BulkRejected)?;
+    let (_, mut emails) = touched_keys(items);
+    emails.extend(existing.iter().map(|c| c.email.normalized()));
+    let suppressions = suppressions_of(&tx, workspace, &emails).await?;
+    let mut plan = plan_bulk_with(workspace, existing, suppressions, items, now)
+        .map_err(|items| StoreError::from(DomainError::BulkRejected(items)))?;
+    let results = plan.results.clone();
+    let evidence = WriteEvidence::for_bulk(&origin.evidence, items, &results);
+    write_plan(&tx, &mut plan, &origin.actor, &evidence, now).await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// Writes a bulk (or import) plan with its events in `tx`.
+pub(super) async fn write_plan(
+    tx: &Transaction<'_>,
+    plan: &mut BulkPlan,
+    actor: &Actor,
+    evidence: &WriteEvidence<'_>,
+    now: Timestamp,
+) -> Result<(), TryError> {
     if plan.is_noop() {
-        return Ok(plan);
+        return Ok(());
     }
     // Emails may move between contacts (a swap); park the moving ones first so the
     // unique index never sees two rows with one email midway.
@@ -109,29 +134,31 @@ async fn try_upsert(
         .map(|(before, _)| before.id.as_str())
         .collect();
     if !moving.is_empty() {
-        let statement = tx
-            .prepare_cached(
-                "UPDATE contacts SET email_norm = chr(1) || id WHERE id = ANY($1::text[])",
-            )
-            .await?;
-        tx.execute(&statement, &[&moving]).await?;
+        tx.run(
+            "UPDATE contacts SET email_norm = chr(1) || id WHERE id = ANY($1::text[])",
+            &[&moving],
+        )
+        .await?;
     }
     let updated: Vec<&Contact> = plan.updates.iter().map(|(_, after)| after).collect();
-    update_contacts(&tx, &updated).await?;
+    update_contacts(tx, &updated).await?;
     // One insert order for every node, so two batches sharing new emails cannot deadlock.
     plan.creates
         .sort_by(|a, b| a.email.normalized().cmp(b.email.normalized()));
-    let inserted = insert_contacts(&tx, &plan.creates, OnConflict::SkipEmailClash).await?;
+    let inserted = insert_contacts(tx, &plan.creates, OnConflict::SkipEmailClash).await?;
     if inserted != plan.creates.len() as u64 {
         // Another node created one of these emails after we looked: plan again.
         return Err(TryError::LostRace);
+    }
+    for lift in &plan.lifts {
+        let lift_evidence = evidence.of(&lift.contact_id);
+        write_lifts(tx, std::slice::from_ref(lift), actor, &lift_evidence, now).await?;
     }
     let changes: Vec<(Option<&Contact>, Option<&Contact>)> = plan
         .changes_in_item_order()
         .into_iter()
         .map(|(before, after)| (before, Some(after)))
         .collect();
-    record_changes(&tx, &changes, actor, now).await?;
-    tx.commit().await?;
-    Ok(plan)
+    record_changes(tx, &changes, actor, evidence, now).await?;
+    Ok(())
 }

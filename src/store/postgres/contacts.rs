@@ -1,106 +1,128 @@
-//! Contact reads, the single-contact update and deletes. The update locks its row
-//! (`FOR UPDATE`) and takes its rule from `domain::bulk::plan_update`.
+//! [`ContactStore`] on PostgreSQL: reads, the single-contact update and deletes (the
+//! bulk upsert is in `bulk`; PUTs are batched by `batcher` unless batching is off). A write locks its row (`FOR UPDATE`), fetches what the
+//! domain's planners need (`domain::target`) and writes what they return.
 
+use super::PostgresStore;
+use super::bulk;
 use super::events::{deleted_in_list_order, record_changes, returning_contact};
 use super::rows::{CONTACT_COLUMNS, contact_from_row, contacts_from_rows, update_contacts};
+use super::statements::Sql;
+use super::suppressions::{suppressions_of, write_lifts};
+use super::write_batch::PutJob;
 use crate::domain::api_key::WorkspaceGrant;
-use crate::domain::bulk::plan_update;
+use crate::domain::bulk::BulkItem;
 use crate::domain::contact::{Contact, ContactPatch};
-use crate::domain::events::Actor;
+use crate::domain::error::DomainError;
+use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::suppression::{Lift, admit_write};
+use crate::domain::target::{Target, email_to_look_up, plan_update, visible_to};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
-    ContactPage, ContactQuery, DeleteScope, Precondition, StoreError, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, ContactStore, DeleteScope, StoreError, UpdateOutcome,
 };
-use deadpool_postgres::{Client, GenericClient, Transaction};
+use async_trait::async_trait;
+use deadpool_postgres::{Client, Transaction};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::types::ToSql;
 
-pub async fn get(client: &Client, id: &ContactId) -> Result<Option<Contact>, StoreError> {
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1"
-        ))
-        .await?;
-    match client.query_opt(&statement, &[&id.as_str()]).await? {
+/// The contact stored under `id`, in any workspace (the domain checks the grant).
+async fn get(client: &Client, id: &ContactId) -> Result<Option<Contact>, StoreError> {
+    let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
+    match client.row_opt(&sql, &[&id.as_str()]).await? {
         Some(row) => Ok(Some(contact_from_row(&row)?)),
         None => Ok(None),
     }
 }
 
-/// What a single-contact write is about: the contact, who may touch it, on what condition.
-pub struct Target<'a> {
-    pub id: &'a ContactId,
-    pub grant: &'a WorkspaceGrant,
-    pub precondition: &'a Precondition,
+/// The contact stored under `id`, locked to the end of the transaction (the domain then
+/// decides whether the write may touch it).
+pub(super) async fn lock(
+    tx: &Transaction<'_>,
+    id: &ContactId,
+) -> Result<Option<Contact>, StoreError> {
+    let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE");
+    match tx.row_opt(&sql, &[&id.as_str()]).await? {
+        Some(row) => Ok(Some(contact_from_row(&row)?)),
+        None => Ok(None),
+    }
 }
 
-/// The contact a write is about, locked, if the caller may touch it and it meets the condition.
-async fn lock_target(tx: &Transaction<'_>, target: &Target<'_>) -> Result<Contact, StoreError> {
-    let statement = tx
-        .prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE"
-        ))
+/// The contact of `workspace` holding the normalised email, if any.
+pub(super) async fn email_holder(
+    tx: &Transaction<'_>,
+    workspace: &WorkspaceId,
+    email_norm: &str,
+) -> Result<Option<ContactId>, StoreError> {
+    let row = tx
+        .row_opt(
+            "SELECT id FROM contacts WHERE workspace_id = $1 AND email_norm = $2",
+            &[&workspace.as_str(), &email_norm],
+        )
         .await?;
-    let current = match tx.query_opt(&statement, &[&target.id.as_str()]).await? {
-        Some(row) => contact_from_row(&row)?,
-        None => return Err(StoreError::ContactNotFound),
-    };
-    if !target.grant.includes(&current.workspace_id) {
-        return Err(StoreError::ContactNotFound);
-    }
-    if !target.precondition.allows(current.version) {
-        return Err(StoreError::PreconditionFailed);
-    }
-    Ok(current)
+    Ok(row
+        .map(|row| row.try_get::<_, String>(0).map(ContactId::from_stored))
+        .transpose()?)
 }
 
-pub async fn update(
+async fn update(
     client: &mut Client,
-    target: &Target<'_>,
+    target: &Target,
     patch: &ContactPatch,
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<UpdateOutcome, StoreError> {
     let tx = client.transaction().await?;
-    let current = lock_target(&tx, target).await?;
-    let holder = match &patch.email {
-        Some(email) => {
-            let statement = tx
-                .prepare_cached(
-                    "SELECT id FROM contacts WHERE workspace_id = $1 AND email_norm = $2",
-                )
-                .await?;
-            tx.query_opt(
-                &statement,
-                &[&current.workspace_id.as_str(), &email.normalized()],
-            )
-            .await?
-            .map(|row| row.try_get::<_, String>(0).map(ContactId::from_stored))
-            .transpose()?
-        }
+    let current = target.admit(lock(&tx, &target.id).await?)?;
+    let holder = match email_to_look_up(&current, patch) {
+        Some(email) => email_holder(&tx, &current.workspace_id, email).await?,
         None => None,
     };
-    match plan_update(&current, holder.as_ref(), patch, now) {
-        Ok(Some(next)) => {
-            // A clash with an email another node just took maps to EmailTaken.
-            update_contacts(&tx, &[&next]).await?;
-            record_changes(&tx, &[(Some(&current), Some(&next))], actor, now).await?;
-            tx.commit().await?;
-            Ok(UpdateOutcome {
-                contact: next,
-                changed: true,
-            })
-        }
-        Ok(None) => Ok(UpdateOutcome {
+    let Some(next) = plan_update(&current, holder.as_ref(), patch, now)? else {
+        return Ok(UpdateOutcome {
             contact: current,
             changed: false,
-        }),
-        Err(e) => Err(e.into()),
+        });
+    };
+    let suppression = suppressions_of(&tx, &current.workspace_id, &[next.email.normalized()])
+        .await?
+        .into_values()
+        .next();
+    let lifts = admit_write(
+        Some(&current),
+        &next,
+        suppression.as_ref(),
+        patch.override_suppression,
+    )
+    .map_err(|refused| DomainError::Suppressed(refused.0))?;
+    // A clash with an email another node just took maps to EmailTaken.
+    update_contacts(&tx, &[&next]).await?;
+    if let Some(suppression) = suppression.filter(|_| lifts) {
+        let lift = Lift {
+            contact_id: next.id.clone(),
+            suppression,
+        };
+        write_lifts(&tx, &[lift], &origin.actor, &origin.evidence, now).await?;
     }
+    record_changes(
+        &tx,
+        &[(Some(&current), Some(&next))],
+        &origin.actor,
+        &WriteEvidence::same_for_all(&origin.evidence),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(UpdateOutcome {
+        contact: next,
+        changed: true,
+    })
 }
 
-pub async fn list(client: &mut Client, query: &ContactQuery) -> Result<ContactPage, StoreError> {
+pub(super) async fn list(
+    client: &mut Client,
+    query: &ContactQuery,
+) -> Result<ContactPage, StoreError> {
     // PostgreSQL text cannot hold NUL, so such an email matches nothing.
     if query.email.as_deref().is_some_and(|e| e.contains('\0')) {
         return Ok(ContactPage {
@@ -126,10 +148,13 @@ pub async fn list(client: &mut Client, query: &ContactQuery) -> Result<ContactPa
         .read_only(true)
         .start()
         .await?;
-    let statement = tx
-        .prepare_cached(&format!("SELECT COUNT(*) FROM contacts WHERE {filter}"))
-        .await?;
-    let total: i64 = tx.query_one(&statement, &args).await?.try_get(0)?;
+    let total: i64 = tx
+        .row(
+            &format!("SELECT COUNT(*) FROM contacts WHERE {filter}"),
+            &args,
+        )
+        .await?
+        .try_get(0)?;
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
     let contacts = if offset >= total {
         Vec::new()
@@ -137,15 +162,13 @@ pub async fn list(client: &mut Client, query: &ContactQuery) -> Result<ContactPa
         let limit = i64::from(query.limit);
         args.push(&limit);
         args.push(&offset);
-        let statement = tx
-            .prepare_cached(&format!(
-                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY created_at, id \
-                 LIMIT ${} OFFSET ${}",
-                args.len() - 1,
-                args.len()
-            ))
-            .await?;
-        contacts_from_rows(&tx.query(&statement, &args).await?)?
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY created_at, id \
+             LIMIT ${} OFFSET ${}",
+            args.len() - 1,
+            args.len()
+        );
+        contacts_from_rows(&tx.rows(&sql, &args).await?)?
     };
     tx.commit().await?;
     Ok(ContactPage {
@@ -154,77 +177,144 @@ pub async fn list(client: &mut Client, query: &ContactQuery) -> Result<ContactPa
     })
 }
 
-pub async fn delete_one(
+async fn delete_one(
     client: &mut Client,
-    target: &Target<'_>,
+    target: &Target,
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<bool, StoreError> {
     let tx = client.transaction().await?;
-    let contact = match lock_target(&tx, target).await {
+    let contact = match target.admit(lock(&tx, &target.id).await?) {
         Ok(contact) => contact,
-        Err(StoreError::ContactNotFound) => return Ok(false),
-        Err(e) => return Err(e),
+        Err(DomainError::ContactNotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
     };
-    let statement = tx
-        .prepare_cached("DELETE FROM contacts WHERE id = $1")
+    let removed = tx
+        .run(
+            "DELETE FROM contacts WHERE id = $1",
+            &[&contact.id.as_str()],
+        )
         .await?;
-    let removed = tx.execute(&statement, &[&contact.id.as_str()]).await?;
-    record_changes(&tx, &[(Some(&contact), None)], actor, now).await?;
+    record_changes(
+        &tx,
+        &[(Some(&contact), None)],
+        &origin.actor,
+        &WriteEvidence::same_for_all(&origin.evidence),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(removed == 1)
 }
 
 /// Deletes in one statement and records a `deleted` event per contact, in list order.
-pub async fn delete_many(
+async fn delete_many(
     client: &mut Client,
     workspace: &WorkspaceId,
     scope: DeleteScope,
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<u64, StoreError> {
     let filter = match scope {
         DeleteScope::UnsubscribedOnly => "workspace_id = $1 AND NOT subscribed",
         DeleteScope::Everyone => "workspace_id = $1",
     };
     let tx = client.transaction().await?;
-    let statement = tx
-        .prepare_cached(&format!(
-            "DELETE FROM contacts WHERE {filter} {}",
-            returning_contact()
-        ))
-        .await?;
-    let rows = tx.query(&statement, &[&workspace.as_str()]).await?;
+    let sql = format!(
+        "DELETE FROM contacts WHERE {filter} {}",
+        returning_contact()
+    );
+    let rows = tx.rows(&sql, &[&workspace.as_str()]).await?;
     let removed = deleted_in_list_order(&rows)?;
     let changes: Vec<(Option<&Contact>, Option<&Contact>)> =
         removed.iter().map(|c| (Some(c), None)).collect();
-    record_changes(&tx, &changes, actor, now).await?;
+    record_changes(
+        &tx,
+        &changes,
+        &origin.actor,
+        &WriteEvidence::same_for_all(&origin.evidence),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(removed.len() as u64)
 }
 
-/// Up to `limit` contacts of a workspace after `after`, in (createdAt, id) order.
-pub async fn export(
-    client: &Client,
-    workspace: &WorkspaceId,
-    after: Option<(Timestamp, ContactId)>,
-    limit: u32,
-) -> Result<Vec<Contact>, StoreError> {
-    let (created, id) = match &after {
-        Some((t, id)) => (t.millis(), id.as_str()),
-        None => (i64::MIN, ""),
-    };
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 \
-             AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4"
-        ))
-        .await?;
-    let rows = client
-        .query(
-            &statement,
-            &[&workspace.as_str(), &created, &id, &i64::from(limit)],
-        )
-        .await?;
-    contacts_from_rows(&rows)
+#[async_trait]
+impl ContactStore for PostgresStore {
+    async fn get_contact(
+        &self,
+        id: &ContactId,
+        grant: &WorkspaceGrant,
+    ) -> Result<Option<Contact>, StoreError> {
+        let found = self
+            .timed(async { read_on_replica_or_primary!(self, |client| get(client, id)) })
+            .await?;
+        Ok(visible_to(grant, found))
+    }
+
+    async fn update_contact(
+        &self,
+        target: Target,
+        patch: ContactPatch,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<UpdateOutcome, StoreError> {
+        if let Some(batcher) = self.batcher() {
+            let job = PutJob {
+                target,
+                patch,
+                now,
+                origin,
+            };
+            return self.timed_write(batcher.update(job)).await;
+        }
+        self.timed_write(async {
+            update(&mut self.client().await?, &target, &patch, now, &origin).await
+        })
+        .await
+    }
+
+    async fn upsert_contacts(
+        &self,
+        workspace: WorkspaceId,
+        items: Vec<BulkItem>,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<BulkOutcome, StoreError> {
+        self.timed_write(async {
+            bulk::upsert(&mut self.client().await?, &workspace, &items, now, &origin).await
+        })
+        .await
+    }
+
+    async fn list_contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError> {
+        self.timed(async { read_on_replica_or_primary!(self, |client| list(client, &query)) })
+            .await
+    }
+
+    async fn delete_contact(
+        &self,
+        target: Target,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<bool, StoreError> {
+        self.timed_write(async {
+            delete_one(&mut self.client().await?, &target, now, &origin).await
+        })
+        .await
+    }
+
+    async fn delete_contacts(
+        &self,
+        workspace: WorkspaceId,
+        scope: DeleteScope,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<u64, StoreError> {
+        self.timed_write(async {
+            delete_many(&mut self.client().await?, &workspace, scope, now, &origin).await
+        })
+        .await
+    }
 }

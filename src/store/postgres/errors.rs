@@ -1,6 +1,7 @@
 //! Driver errors to `StoreError`: lost connections, restarts and timeouts are 503s, a
 //! clash on the per-workspace email index is `EmailTaken`, anything else is internal.
 
+use crate::domain::error::DomainError;
 use crate::store::StoreError;
 use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
@@ -26,7 +27,7 @@ pub fn is_email_clash(e: &tokio_postgres::Error) -> bool {
 /// Maps a driver error; the unique violation on the email index becomes `EmailTaken`.
 pub fn map_pg_error(e: tokio_postgres::Error) -> StoreError {
     if is_email_clash(&e) {
-        return StoreError::EmailTaken;
+        return DomainError::EmailTaken.into();
     }
     match e.as_db_error() {
         Some(db) => {

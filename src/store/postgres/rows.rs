@@ -1,6 +1,7 @@
 //! Reading and writing contact rows; batches go through `unnest` so one statement
 //! writes many rows.
 
+use super::statements::Sql;
 use crate::domain::contact::Contact;
 use crate::domain::custom_fields::CustomFields;
 use crate::domain::email::EmailAddress;
@@ -12,7 +13,7 @@ use tokio_postgres::types::ToSql;
 
 /// The columns `contact_from_row` reads, in its order.
 pub const CONTACT_COLUMNS: &str = "id, workspace_id, name, first_name, last_name, email, subscribed, \
-     unsub_token, custom_fields, created_at, updated_at, version";
+     unsub_token, custom_fields, created_at, updated_at, version, email_norm";
 
 /// A contact from a row selected with [`CONTACT_COLUMNS`].
 pub fn contact_from_row(row: &Row) -> Result<Contact, StoreError> {
@@ -23,7 +24,7 @@ pub fn contact_from_row(row: &Row) -> Result<Contact, StoreError> {
         name: row.try_get(2)?,
         first_name: row.try_get(3)?,
         last_name: row.try_get(4)?,
-        email: EmailAddress::from_stored(row.try_get(5)?),
+        email: EmailAddress::from_stored(row.try_get(5)?, row.try_get(12)?),
         subscribed: row.try_get(6)?,
         unsub_token: UnsubToken::from_stored(row.try_get(7)?),
         custom_fields: CustomFields::from_stored_json(&fields)
@@ -50,7 +51,7 @@ pub enum OnConflict {
 
 /// Inserts contacts in one statement; returns how many rows went in.
 pub async fn insert_contacts(
-    client: &impl deadpool_postgres::GenericClient,
+    client: &impl Sql,
     contacts: &[Contact],
     on_conflict: OnConflict,
 ) -> Result<u64, tokio_postgres::Error> {
@@ -99,13 +100,12 @@ pub async fn insert_contacts(
         &updated,
         &versions,
     ];
-    let statement = client.prepare_cached(&sql).await?;
-    client.execute(&statement, &params).await
+    client.run(&sql, &params).await
 }
 
 /// Overwrites every writable column of existing contacts, in one statement.
 pub async fn update_contacts(
-    client: &impl deadpool_postgres::GenericClient,
+    client: &impl Sql,
     contacts: &[&Contact],
 ) -> Result<u64, tokio_postgres::Error> {
     if contacts.is_empty() {
@@ -124,8 +124,8 @@ pub async fn update_contacts(
         .collect();
     let updated: Vec<i64> = contacts.iter().map(|c| c.updated_at.millis()).collect();
     let versions: Vec<i64> = contacts.iter().map(|c| c.version).collect();
-    let statement = client
-        .prepare_cached(
+    client
+        .run(
             "UPDATE contacts AS c SET name = u.name, first_name = u.first_name, last_name = u.last_name, \
              email = u.email, email_norm = u.email_norm, subscribed = u.subscribed, \
              custom_fields = u.custom_fields, updated_at = u.updated_at, version = u.version \
@@ -133,11 +133,6 @@ pub async fn update_contacts(
              $7::bool[], $8::text[], $9::int8[], $10::int8[]) \
              AS u(id, name, first_name, last_name, email, email_norm, subscribed, custom_fields, updated_at, version) \
              WHERE c.id = u.id",
-        )
-        .await?;
-    client
-        .execute(
-            &statement,
             &[
                 &ids,
                 &names,

@@ -1,13 +1,19 @@
-//! The unsubscribe link: a contact found by its token, and its subscription set by it.
+//! [`UnsubscribeStore`] on PostgreSQL: a contact found by its link's token, and its
+//! subscription set by it (`domain::target::plan_subscription` decides the change).
 
+use super::PostgresStore;
 use super::events::record_changes;
 use super::rows::{CONTACT_COLUMNS, contact_from_row, update_contacts};
-use crate::domain::contact::ContactPatch;
+use super::statements::Sql;
+use super::suppressions::suppressions_of;
 use crate::domain::events::Actor;
+use crate::domain::evidence::{Evidence, WriteEvidence};
 use crate::domain::ids::UnsubToken;
+use crate::domain::target::plan_subscription;
 use crate::domain::timestamp::Timestamp;
-use crate::store::{StoreError, UnsubscribeTarget};
-use deadpool_postgres::{Client, GenericClient};
+use crate::store::{StoreError, UnsubscribeStore, UnsubscribeTarget};
+use async_trait::async_trait;
+use deadpool_postgres::Client;
 
 fn select(lock: &str) -> String {
     let columns = CONTACT_COLUMNS
@@ -22,12 +28,11 @@ fn select(lock: &str) -> String {
 }
 
 async fn find_in(
-    client: &impl GenericClient,
+    client: &impl Sql,
     token: &UnsubToken,
     lock: &str,
 ) -> Result<Option<UnsubscribeTarget>, StoreError> {
-    let statement = client.prepare_cached(&select(lock)).await?;
-    let Some(row) = client.query_opt(&statement, &[&token.as_str()]).await? else {
+    let Some(row) = client.row_opt(&select(lock), &[&token.as_str()]).await? else {
         return Ok(None);
     };
     let workspace_name: String = row.try_get(row.len() - 1)?;
@@ -37,32 +42,34 @@ async fn find_in(
     }))
 }
 
-pub async fn find(
+async fn find(
     client: &Client,
     token: &UnsubToken,
 ) -> Result<Option<UnsubscribeTarget>, StoreError> {
     find_in(client, token, "").await
 }
 
-pub async fn set_subscribed(
+async fn set_subscribed(
     client: &mut Client,
     token: &UnsubToken,
     subscribed: bool,
     now: Timestamp,
+    evidence: &Evidence,
 ) -> Result<Option<UnsubscribeTarget>, StoreError> {
     let tx = client.transaction().await?;
     let Some(target) = find_in(&tx, token, "FOR UPDATE OF c").await? else {
         return Ok(None);
     };
-    let patch = ContactPatch {
-        subscribed: Some(subscribed),
-        ..ContactPatch::default()
-    };
-    let next = target
-        .contact
-        .merged(&patch, now)
-        .map_err(StoreError::InvalidCustomFields)?;
-    let Some(next) = next else {
+    let contact = &target.contact;
+    // The page's Resubscribe never lifts a suppression (docs/consent.md, "Suppression").
+    if subscribed
+        && !suppressions_of(&tx, &contact.workspace_id, &[contact.email.normalized()])
+            .await?
+            .is_empty()
+    {
+        return Ok(Some(target));
+    }
+    let Some(next) = plan_subscription(&target.contact, subscribed, now)? else {
         return Ok(Some(target));
     };
     update_contacts(&tx, &[&next]).await?;
@@ -70,6 +77,7 @@ pub async fn set_subscribed(
         &tx,
         &[(Some(&target.contact), Some(&next))],
         &Actor::UnsubscribeLink,
+        &WriteEvidence::same_for_all(evidence),
         now,
     )
     .await?;
@@ -78,4 +86,35 @@ pub async fn set_subscribed(
         contact: next,
         workspace_name: target.workspace_name,
     }))
+}
+
+#[async_trait]
+impl UnsubscribeStore for PostgresStore {
+    async fn find_by_unsub_token(
+        &self,
+        token: &UnsubToken,
+    ) -> Result<Option<UnsubscribeTarget>, StoreError> {
+        self.timed(async { find(&self.client().await?, token).await })
+            .await
+    }
+
+    async fn set_subscribed_by_token(
+        &self,
+        token: UnsubToken,
+        subscribed: bool,
+        now: Timestamp,
+        evidence: Evidence,
+    ) -> Result<Option<UnsubscribeTarget>, StoreError> {
+        self.timed(async {
+            set_subscribed(
+                &mut self.client().await?,
+                &token,
+                subscribed,
+                now,
+                &evidence,
+            )
+            .await
+        })
+        .await
+    }
 }

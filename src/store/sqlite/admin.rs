@@ -1,14 +1,17 @@
-//! Workspaces and API keys.
+//! Workspaces and API keys: [`AdminStore`] on SQLite.
 
-use super::rows::insert_contacts_if_new;
+use super::SqliteStore;
 use crate::domain::api_key::{ApiKey, KeyHash, WorkspaceGrant};
+use crate::domain::error::DomainError;
 use crate::domain::ids::{ApiKeyId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
-use crate::store::{ImportRows, StoreError};
+use crate::store::{AdminStore, StoreError};
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-fn insert_workspace(
+/// Inserts a workspace; `verb` is `INSERT` or `INSERT OR IGNORE`.
+pub(super) fn insert_workspace(
     conn: &Connection,
     workspace: &Workspace,
     verb: &str,
@@ -24,22 +27,8 @@ fn insert_workspace(
     Ok(())
 }
 
-pub fn create_workspace(
-    conn: &Connection,
-    name: String,
-    now: Timestamp,
-) -> Result<Workspace, StoreError> {
-    let workspace = Workspace {
-        id: WorkspaceId::generate(),
-        name,
-        created_at: now,
-    };
-    insert_workspace(conn, &workspace, "INSERT")?;
-    Ok(workspace)
-}
-
 /// Runs inside the writer's transaction, so the check and the inserts are one step.
-pub fn create_first_workspace(
+fn create_first_workspace(
     conn: &Connection,
     workspace: &Workspace,
     key: &ApiKey,
@@ -57,35 +46,37 @@ pub fn create_first_workspace(
     Ok(true)
 }
 
-/// Stores rows as given, skipping any whose id is already there.
-pub fn import(conn: &Connection, rows: &ImportRows) -> Result<(), StoreError> {
-    for workspace in &rows.workspaces {
-        insert_workspace(conn, workspace, "INSERT OR IGNORE")?;
-    }
-    for (key, hash) in &rows.keys {
-        check_listed_workspaces(conn, key)?;
-        insert_api_key(conn, key, *hash, "INSERT OR IGNORE")?;
-    }
-    insert_contacts_if_new(conn, &rows.contacts)?;
-    super::transfer::import_events(conn, &rows.events)?;
-    super::transfer::import_idempotency(conn, &rows.idempotency)?;
-    Ok(())
-}
-
-pub fn list_workspaces(conn: &Connection) -> Result<Vec<Workspace>, StoreError> {
+/// Every workspace, oldest first.
+pub(super) fn list_workspaces(conn: &Connection) -> Result<Vec<Workspace>, StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT id, name, created_at FROM workspaces ORDER BY created_at, id")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Workspace {
-            id: WorkspaceId::from_stored(r.get(0)?),
-            name: r.get(1)?,
-            created_at: Timestamp::from_millis(r.get(2)?),
-        })
-    })?;
+    let rows = stmt.query_map([], workspace_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn workspace_exists(conn: &Connection, id: &WorkspaceId) -> Result<bool, StoreError> {
+fn workspace_from_row(r: &Row) -> rusqlite::Result<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId::from_stored(r.get(0)?),
+        name: r.get(1)?,
+        created_at: Timestamp::from_millis(r.get(2)?),
+    })
+}
+
+/// Sets a workspace's name; `None` when there is no such workspace.
+fn rename_workspace(
+    conn: &Connection,
+    id: &WorkspaceId,
+    name: &str,
+) -> Result<Option<Workspace>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE workspaces SET name = ?2 WHERE id = ?1 RETURNING id, name, created_at",
+        )?
+        .query_row(params![id.as_str(), name], workspace_from_row)
+        .optional()?)
+}
+
+fn workspace_exists(conn: &Connection, id: &WorkspaceId) -> Result<bool, StoreError> {
     let found = conn
         .prepare_cached("SELECT 1 FROM workspaces WHERE id = ?1")?
         .query_row([id.as_str()], |_| Ok(()))
@@ -93,28 +84,21 @@ pub fn workspace_exists(conn: &Connection, id: &WorkspaceId) -> Result<bool, Sto
     Ok(found.is_some())
 }
 
-fn check_listed_workspaces(conn: &Connection, key: &ApiKey) -> Result<(), StoreError> {
-    if let WorkspaceGrant::Listed(list) = &key.grant {
-        for workspace in list {
-            if !workspace_exists(conn, workspace)? {
-                return Err(StoreError::UnknownWorkspace(workspace.to_string()));
-            }
-        }
-    }
-    Ok(())
-}
-
-pub fn create_api_key(conn: &Connection, key: &ApiKey, hash: KeyHash) -> Result<(), StoreError> {
-    check_listed_workspaces(conn, key)?;
-    insert_api_key(conn, key, hash, "INSERT")
-}
-
-fn insert_api_key(
+/// Inserts a key and its grants; `verb` is `INSERT` or `INSERT OR IGNORE`. A listed
+/// workspace that does not exist refuses the key.
+pub(super) fn insert_api_key(
     conn: &Connection,
     key: &ApiKey,
     hash: KeyHash,
     verb: &str,
 ) -> Result<(), StoreError> {
+    if let WorkspaceGrant::Listed(list) = &key.grant {
+        for workspace in list {
+            if !workspace_exists(conn, workspace)? {
+                return Err(DomainError::UnknownWorkspace(workspace.to_string()).into());
+            }
+        }
+    }
     conn.prepare_cached(&format!(
         "{verb} INTO api_keys (id, name, secret_sha256, all_workspaces, read_only, created_at, revoked_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -139,30 +123,11 @@ fn insert_api_key(
     Ok(())
 }
 
-const KEY_COLUMNS: &str = "id, name, all_workspaces, read_only, created_at, revoked_at";
+/// The columns [`key_from_row`] reads, in its order.
+pub(super) const KEY_COLUMNS: &str = "id, name, all_workspaces, read_only, created_at, revoked_at";
 
-/// Every key with its hash, oldest first.
-pub fn export_api_keys(conn: &Connection) -> Result<Vec<(ApiKey, KeyHash)>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {KEY_COLUMNS}, secret_sha256 FROM api_keys ORDER BY created_at, id"
-    ))?;
-    let keys = stmt
-        .query_map([], |r| {
-            let hash: Vec<u8> = r.get(6)?;
-            let hash: [u8; 32] = hash.try_into().map_err(|_| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    6,
-                    rusqlite::types::Type::Blob,
-                    "a stored key hash is not 32 bytes".into(),
-                )
-            })?;
-            Ok((key_from_row(conn, r)?, KeyHash(hash)))
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(keys)
-}
-
-fn key_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<ApiKey> {
+/// A key from a row selected with [`KEY_COLUMNS`], its grants read alongside.
+pub(super) fn key_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<ApiKey> {
     let id: String = row.get(0)?;
     let all: bool = row.get(2)?;
     let grant = if all {
@@ -186,7 +151,7 @@ fn key_from_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<ApiKey> {
     })
 }
 
-pub fn list_api_keys(conn: &Connection) -> Result<Vec<ApiKey>, StoreError> {
+fn list_api_keys(conn: &Connection) -> Result<Vec<ApiKey>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
     ))?;
@@ -196,11 +161,7 @@ pub fn list_api_keys(conn: &Connection) -> Result<Vec<ApiKey>, StoreError> {
     Ok(keys)
 }
 
-pub fn revoke_api_key(
-    conn: &Connection,
-    id: &ApiKeyId,
-    now: Timestamp,
-) -> Result<bool, StoreError> {
+fn revoke_api_key(conn: &Connection, id: &ApiKeyId, now: Timestamp) -> Result<bool, StoreError> {
     let exists = conn
         .prepare_cached("SELECT 1 FROM api_keys WHERE id = ?1")?
         .query_row([id.as_str()], |_| Ok(()))
@@ -213,7 +174,7 @@ pub fn revoke_api_key(
     Ok(exists)
 }
 
-pub fn find_api_key(conn: &Connection, hash: KeyHash) -> Result<Option<ApiKey>, StoreError> {
+fn find_api_key(conn: &Connection, hash: KeyHash) -> Result<Option<ApiKey>, StoreError> {
     let key = conn
         .prepare_cached(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_sha256 = ?1"
@@ -221,4 +182,83 @@ pub fn find_api_key(conn: &Connection, hash: KeyHash) -> Result<Option<ApiKey>, 
         .query_row([&hash.0[..]], |r| key_from_row(conn, r))
         .optional()?;
     Ok(key)
+}
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.readers
+            .read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn create_workspace(
+        &self,
+        name: String,
+        now: Timestamp,
+    ) -> Result<Workspace, StoreError> {
+        let workspace = Workspace::new(name, now);
+        self.writer
+            .write(move |conn| {
+                insert_workspace(conn, &workspace, "INSERT")?;
+                Ok(workspace)
+            })
+            .await
+    }
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        self.readers.read(list_workspaces).await
+    }
+
+    async fn workspace_exists(&self, id: &WorkspaceId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.readers
+            .read(move |conn| workspace_exists(conn, &id))
+            .await
+    }
+
+    async fn rename_workspace(
+        &self,
+        id: &WorkspaceId,
+        name: String,
+    ) -> Result<Option<Workspace>, StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |conn| rename_workspace(conn, &id, &name))
+            .await
+    }
+
+    async fn create_first_workspace(
+        &self,
+        workspace: Workspace,
+        key: ApiKey,
+        hash: KeyHash,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| create_first_workspace(conn, &workspace, &key, hash))
+            .await
+    }
+
+    async fn create_api_key(&self, key: ApiKey, hash: KeyHash) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| insert_api_key(conn, &key, hash, "INSERT"))
+            .await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.readers.read(list_api_keys).await
+    }
+
+    async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |conn| revoke_api_key(conn, &id, now))
+            .await
+    }
+
+    async fn find_api_key(&self, hash: KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        self.readers
+            .read(move |conn| find_api_key(conn, hash))
+            .await
+    }
 }

@@ -1,20 +1,30 @@
-//! Contact reads and writes. Writes run on the writer thread inside its transaction;
-//! the rules themselves come from `domain::bulk`.
+//! [`ContactStore`] on SQLite. Reads go to the reader pool; writes run on the writer
+//! thread inside its transaction, fetching what the domain's planners need
+//! (`domain::target` for one contact, `domain::bulk` for many) and writing what they return.
 
+use super::SqliteStore;
 use super::events::record_change;
+use super::list::list;
 use super::rows::{CONTACT_COLUMNS, contact_from_row, insert_contacts, update_contact_row};
+use super::suppressions::{suppressions_of, write_lifts};
 use crate::domain::api_key::WorkspaceGrant;
-use crate::domain::bulk::{BulkItem, plan_bulk, plan_update, touched_keys};
+use crate::domain::bulk::{BulkItem, BulkPlan, plan_bulk_with, touched_keys};
 use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::error::DomainError;
 use crate::domain::events::Actor;
+use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::suppression::{Lift, admit_write};
+use crate::domain::target::{Target, email_to_look_up, plan_update, visible_to};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
-    BulkOutcome, ContactPage, ContactQuery, DeleteScope, Precondition, StoreError, UpdateOutcome,
+    BulkOutcome, ContactPage, ContactQuery, ContactStore, DeleteScope, StoreError, UpdateOutcome,
 };
-use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
 
-pub fn get(conn: &Connection, id: &ContactId) -> Result<Option<Contact>, StoreError> {
+/// The contact stored under `id`, in any workspace (the domain checks the grant).
+pub(super) fn get(conn: &Connection, id: &ContactId) -> Result<Option<Contact>, StoreError> {
     let contact = conn
         .prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"
@@ -24,6 +34,7 @@ pub fn get(conn: &Connection, id: &ContactId) -> Result<Option<Contact>, StoreEr
     Ok(contact)
 }
 
+/// The contact of `workspace` holding the normalised email, if any.
 fn email_holder(
     conn: &Connection,
     workspace: &WorkspaceId,
@@ -36,53 +47,54 @@ fn email_holder(
     Ok(id.map(ContactId::from_stored))
 }
 
-/// What a single-contact write is about: the contact, who may touch it, on what condition.
-pub struct Target<'a> {
-    pub id: &'a ContactId,
-    pub grant: &'a WorkspaceGrant,
-    pub precondition: &'a Precondition,
-}
-
-fn current(conn: &Connection, target: &Target<'_>) -> Result<Contact, StoreError> {
-    let current = get(conn, target.id)?
-        .filter(|c| target.grant.includes(&c.workspace_id))
-        .ok_or(StoreError::ContactNotFound)?;
-    if !target.precondition.allows(current.version) {
-        return Err(StoreError::PreconditionFailed);
-    }
-    Ok(current)
-}
-
-pub fn update(
+fn update(
     conn: &Connection,
-    target: &Target<'_>,
+    target: &Target,
     patch: &ContactPatch,
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<UpdateOutcome, StoreError> {
-    let current = current(conn, target)?;
-    // The unique index means an unchanged email can only be held by this contact.
-    let holder = match &patch.email {
-        Some(email) if email.normalized() != current.email.normalized() => {
-            email_holder(conn, &current.workspace_id, email.normalized())?
-        }
-        _ => None,
+    let current = target.admit(get(conn, &target.id)?)?;
+    let holder = match email_to_look_up(&current, patch) {
+        Some(email) => email_holder(conn, &current.workspace_id, email)?,
+        None => None,
     };
-    match plan_update(&current, holder.as_ref(), patch, now) {
-        Ok(Some(next)) => {
-            update_contact_row(conn, &current, &next)?;
-            record_change(conn, Some(&current), Some(&next), actor, now)?;
-            Ok(UpdateOutcome {
-                contact: next,
-                changed: true,
-            })
-        }
-        Ok(None) => Ok(UpdateOutcome {
+    let Some(next) = plan_update(&current, holder.as_ref(), patch, now)? else {
+        return Ok(UpdateOutcome {
             contact: current,
             changed: false,
-        }),
-        Err(e) => Err(e.into()),
+        });
+    };
+    let suppression = suppressions_of(conn, &current.workspace_id, &[next.email.normalized()])?
+        .into_values()
+        .next();
+    let lifts = admit_write(
+        Some(&current),
+        &next,
+        suppression.as_ref(),
+        patch.override_suppression,
+    )
+    .map_err(|refused| DomainError::Suppressed(refused.0))?;
+    update_contact_row(conn, &current, &next)?;
+    if let Some(suppression) = suppression.filter(|_| lifts) {
+        let lift = Lift {
+            contact_id: next.id.clone(),
+            suppression,
+        };
+        write_lifts(conn, &[lift], &origin.actor, &origin.evidence, now)?;
     }
+    record_change(
+        conn,
+        Some(&current),
+        Some(&next),
+        &origin.actor,
+        &origin.evidence,
+        now,
+    )?;
+    Ok(UpdateOutcome {
+        contact: next,
+        changed: true,
+    })
 }
 
 /// Every contact of `workspace` that an item names by id or by normalised email.
@@ -109,15 +121,35 @@ fn touched_contacts(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn upsert(
+pub(super) fn upsert(
     conn: &Connection,
     workspace: &WorkspaceId,
     items: &[BulkItem],
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<BulkOutcome, StoreError> {
     let existing = touched_contacts(conn, workspace, items)?;
-    let plan = plan_bulk(workspace, existing, items, now).map_err(StoreError::BulkRejected)?;
+    let (_, mut emails) = touched_keys(items);
+    emails.extend(existing.iter().map(|c| c.email.normalized()));
+    let suppressions = suppressions_of(conn, workspace, &emails)?;
+    let plan = plan_bulk_with(workspace, existing, suppressions, items, now)
+        .map_err(DomainError::BulkRejected)?;
+    let evidence = WriteEvidence::for_bulk(&origin.evidence, items, &plan.results);
+    write_plan(conn, &plan, &origin.actor, &evidence, now)?;
+    Ok(BulkOutcome {
+        results: plan.results,
+        refused: plan.refused,
+    })
+}
+
+/// Writes a bulk (or import) plan with its events.
+pub(super) fn write_plan(
+    conn: &Connection,
+    plan: &BulkPlan,
+    actor: &Actor,
+    evidence: &WriteEvidence<'_>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     // Emails may move between contacts (a swap); park the moving ones first so the
     // unique index never sees two rows with one email midway.
     let mut park =
@@ -131,113 +163,55 @@ pub fn upsert(
         update_contact_row(conn, before, after)?;
     }
     insert_contacts(conn, &plan.creates)?;
+    for lift in &plan.lifts {
+        let evidence = evidence.of(&lift.contact_id);
+        write_lifts(conn, std::slice::from_ref(lift), actor, &evidence, now)?;
+    }
     for (before, after) in plan.changes_in_item_order() {
-        record_change(conn, before, Some(after), actor, now)?;
+        record_change(
+            conn,
+            before,
+            Some(after),
+            actor,
+            &evidence.of(&after.id),
+            now,
+        )?;
     }
-    Ok(BulkOutcome {
-        results: plan.results,
-    })
+    Ok(())
 }
 
-/// The workspace's total from the counts of migration 0003 (kept by triggers and, for
-/// inserts, by `rows::insert_contacts`), for a
-/// query without an email filter; `None` when the workspace has no counts row.
-fn counted_total(conn: &Connection, query: &ContactQuery) -> Result<Option<i64>, StoreError> {
-    if query.email.is_some() {
-        return Ok(None);
-    }
-    let counts: Option<(i64, i64)> = conn
-        .prepare_cached(
-            "SELECT contacts, subscribed FROM workspace_counts WHERE workspace_id = ?1",
-        )?
-        .query_row([query.workspace.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(counts.map(|(contacts, subscribed)| match query.subscribed {
-        None => contacts,
-        Some(true) => subscribed,
-        Some(false) => contacts - subscribed,
-    }))
-}
-
-pub fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPage, StoreError> {
-    let workspace = query.workspace.as_str();
-    let mut filter = String::from("workspace_id = ?");
-    let mut args: Vec<&dyn ToSql> = vec![&workspace];
-    if let Some(email) = &query.email {
-        filter.push_str(" AND email_norm = ?");
-        args.push(email);
-    }
-    if let Some(subscribed) = &query.subscribed {
-        filter.push_str(" AND subscribed = ?");
-        args.push(subscribed);
-    }
-    if query.email.is_some() {
-        // An email matches at most one contact (the unique index): the rows found are
-        // the total, so no COUNT query; the page is cut from them.
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY created_at, id"
-        ))?;
-        let found: Vec<Contact> = stmt
-            .query_map(params_from_iter(args.iter()), contact_from_row)?
-            .collect::<Result<_, _>>()?;
-        let total = found.len() as u64;
-        let contacts = found
-            .into_iter()
-            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
-            .take(query.limit as usize)
-            .collect();
-        return Ok(ContactPage { contacts, total });
-    }
-    let total: i64 = match counted_total(conn, query)? {
-        Some(total) => total,
-        None => conn
-            .prepare_cached(&format!("SELECT COUNT(*) FROM contacts WHERE {filter}"))?
-            .query_row(params_from_iter(args.iter()), |r| r.get(0))?,
-    };
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    let contacts = if offset >= total {
-        Vec::new()
-    } else {
-        let limit = i64::from(query.limit);
-        args.push(&limit);
-        args.push(&offset);
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY created_at, id LIMIT ? OFFSET ?"
-        ))?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), contact_from_row)?;
-        rows.collect::<Result<_, _>>()?
-    };
-    Ok(ContactPage {
-        contacts,
-        total: u64::try_from(total).unwrap_or(0),
-    })
-}
-
-pub fn delete_one(
+fn delete_one(
     conn: &Connection,
-    target: &Target<'_>,
+    target: &Target,
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<bool, StoreError> {
-    let contact = match current(conn, target) {
+    let contact = match target.admit(get(conn, &target.id)?) {
         Ok(contact) => contact,
-        Err(StoreError::ContactNotFound) => return Ok(false),
-        Err(e) => return Err(e),
+        Err(DomainError::ContactNotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
     };
     let removed = conn
         .prepare_cached("DELETE FROM contacts WHERE id = ?1")?
         .execute([contact.id.as_str()])?;
-    record_change(conn, Some(&contact), None, actor, now)?;
+    record_change(
+        conn,
+        Some(&contact),
+        None,
+        &origin.actor,
+        &origin.evidence,
+        now,
+    )?;
     Ok(removed == 1)
 }
 
 /// Deletes in one statement and records a `deleted` event per contact, in list order.
-pub fn delete_many(
+fn delete_many(
     conn: &Connection,
     workspace: &WorkspaceId,
     scope: DeleteScope,
     now: Timestamp,
-    actor: &Actor,
+    origin: &Origin,
 ) -> Result<u64, StoreError> {
     let filter = match scope {
         DeleteScope::UnsubscribedOnly => "workspace_id = ?1 AND subscribed = 0",
@@ -251,29 +225,78 @@ pub fn delete_many(
         .collect::<Result<_, _>>()?;
     removed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     for contact in &removed {
-        record_change(conn, Some(contact), None, actor, now)?;
+        record_change(
+            conn,
+            Some(contact),
+            None,
+            &origin.actor,
+            &origin.evidence,
+            now,
+        )?;
     }
     Ok(removed.len() as u64)
 }
 
-/// Up to `limit` contacts of a workspace after `after`, in (createdAt, id) order.
-pub fn export(
-    conn: &Connection,
-    workspace: &WorkspaceId,
-    after: Option<&(Timestamp, ContactId)>,
-    limit: u32,
-) -> Result<Vec<Contact>, StoreError> {
-    let (created, id) = match after {
-        Some((t, id)) => (t.millis(), id.as_str()),
-        None => (i64::MIN, ""),
-    };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = ?1 \
-         AND (created_at, id) > (?2, ?3) ORDER BY created_at, id LIMIT ?4"
-    ))?;
-    let rows = stmt.query_map(
-        params![workspace.as_str(), created, id, i64::from(limit)],
-        contact_from_row,
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+#[async_trait]
+impl ContactStore for SqliteStore {
+    async fn get_contact(
+        &self,
+        id: &ContactId,
+        grant: &WorkspaceGrant,
+    ) -> Result<Option<Contact>, StoreError> {
+        let id = id.clone();
+        let found = self.readers.read(move |conn| get(conn, &id)).await?;
+        Ok(visible_to(grant, found))
+    }
+
+    async fn update_contact(
+        &self,
+        target: Target,
+        patch: ContactPatch,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<UpdateOutcome, StoreError> {
+        self.writer
+            .write(move |conn| update(conn, &target, &patch, now, &origin))
+            .await
+    }
+
+    async fn upsert_contacts(
+        &self,
+        workspace: WorkspaceId,
+        items: Vec<BulkItem>,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<BulkOutcome, StoreError> {
+        self.writer
+            .write(move |conn| upsert(conn, &workspace, &items, now, &origin))
+            .await
+    }
+
+    async fn list_contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError> {
+        self.readers.read(move |conn| list(conn, &query)).await
+    }
+
+    async fn delete_contact(
+        &self,
+        target: Target,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| delete_one(conn, &target, now, &origin))
+            .await
+    }
+
+    async fn delete_contacts(
+        &self,
+        workspace: WorkspaceId,
+        scope: DeleteScope,
+        now: Timestamp,
+        origin: Origin,
+    ) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |conn| delete_many(conn, &workspace, scope, now, &origin))
+            .await
+    }
 }

@@ -1,15 +1,17 @@
-//! Idempotency keys, decided by `domain::idempotency::decide` on the writer thread, so
+//! Idempotency keys on SQLite ([`IdempotencyStore`]), decided by `domain::idempotency::decide` on the writer thread, so
 //! two requests with one key never both start.
 
+use super::SqliteStore;
 use crate::domain::idempotency::{
     IdempotencyBegin, IdempotencyClaim, IdempotencyRecord, StoredResponse, decide,
 };
 use crate::domain::ids::ApiKeyId;
 use crate::domain::timestamp::Timestamp;
-use crate::store::StoreError;
+use crate::store::{IdempotencyStore, StoreError};
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub fn begin(
+fn begin(
     conn: &Connection,
     api_key: &ApiKeyId,
     key: &str,
@@ -56,7 +58,7 @@ pub fn begin(
     Ok(decision)
 }
 
-pub fn finish(
+fn finish(
     conn: &Connection,
     api_key: &ApiKeyId,
     key: &str,
@@ -77,7 +79,7 @@ pub fn finish(
     Ok(())
 }
 
-pub fn release(conn: &Connection, api_key: &ApiKeyId, key: &str) -> Result<(), StoreError> {
+fn release(conn: &Connection, api_key: &ApiKeyId, key: &str) -> Result<(), StoreError> {
     conn.prepare_cached(
         "DELETE FROM idempotency_keys WHERE api_key_id = ?1 AND idem_key = ?2 AND done = 0",
     )?
@@ -85,9 +87,44 @@ pub fn release(conn: &Connection, api_key: &ApiKeyId, key: &str) -> Result<(), S
     Ok(())
 }
 
-pub fn prune(conn: &Connection, before: Timestamp) -> Result<u64, StoreError> {
+fn prune(conn: &Connection, before: Timestamp) -> Result<u64, StoreError> {
     let removed = conn
         .prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
         .execute([before.millis()])?;
     Ok(removed as u64)
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn begin_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        claim: IdempotencyClaim,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        self.writer
+            .write(move |conn| begin(conn, &api_key, &key, &claim))
+            .await
+    }
+
+    async fn finish_idempotent(
+        &self,
+        api_key: ApiKeyId,
+        key: String,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| finish(conn, &api_key, &key, &response))
+            .await
+    }
+
+    async fn release_idempotent(&self, api_key: ApiKeyId, key: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| release(conn, &api_key, &key))
+            .await
+    }
+
+    async fn prune_idempotency(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.writer.write(move |conn| prune(conn, before)).await
+    }
 }

@@ -1,21 +1,44 @@
 //! The embedded default: one SQLite file in WAL mode, `synchronous=FULL` unless told
 //! otherwise, one writer thread with group commit and a pool of read connections.
+//! Each capability trait is implemented in the module that holds its SQL (`admin`,
+//! `contacts`, `events`, `idempotency`, `transfer`, `unsubscribe`, `webhooks`, `suppressions`
+//! with `erasure` and `suppression_copy`): writes go to the
+//! writer thread, reads to the reader pool.
 
+mod activity;
 mod admin;
 mod checkpointer;
+mod confirmations;
+mod contact_search;
 mod contacts;
+mod erasure;
 mod events;
+mod files;
+mod form_keys;
 mod idempotency;
+mod import;
+mod imports;
+mod inbound;
+mod list;
+mod privacy_export;
 mod readers;
 mod rows;
 mod schema;
-mod store_trait;
+mod sessions;
+mod suppression_copy;
+mod suppressions;
 mod transfer;
 mod unsubscribe;
+mod webhook_copy;
+mod webhook_deleted;
+mod webhook_delivery;
+mod webhook_endpoints;
+mod webhooks;
 mod writer;
 
 use crate::store::StoreError;
 use checkpointer::Checkpointer;
+pub use files::{ServerLock, create_private};
 use readers::Readers;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
@@ -94,6 +117,8 @@ impl SqliteStore {
         if path.as_os_str().is_empty() {
             anyhow::bail!("the SQLite URL names no file (expected sqlite://PATH)");
         }
+        files::create_if_missing(path)?;
+        files::warn_if_shared(path);
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -172,8 +197,9 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 /// Writes a consistent, compact copy of the database at `from` into the new file `to`
-/// (`VACUUM INTO`, which reads one snapshot while the server keeps writing). Returns the
-/// number of contacts in the copy, read back from it.
+/// (`VACUUM INTO`, which reads one snapshot while the server keeps writing), made 0600
+/// before anything is written to it. Returns the number of contacts in the copy, read back
+/// from it.
 pub fn backup_to(from: &Path, to: &Path) -> anyhow::Result<u64> {
     use anyhow::Context;
     if !from.exists() {
@@ -183,9 +209,12 @@ pub fn backup_to(from: &Path, to: &Path) -> anyhow::Result<u64> {
         .with_context(|| format!("cannot open {}", from.display()))?;
     source.busy_timeout(Duration::from_secs(30))?;
     let target = to.to_str().context("the backup path must be valid UTF-8")?;
-    source
-        .execute("VACUUM INTO ?1", [target])
-        .context("the backup failed")?;
+    // VACUUM INTO writes into an empty file as into a new one, keeping its mode.
+    files::create_private(to).with_context(|| format!("cannot create {}", to.display()))?;
+    if let Err(e) = source.execute("VACUUM INTO ?1", [target]) {
+        let _ = std::fs::remove_file(to);
+        return Err(e).context("the backup failed");
+    }
     let copy = Connection::open_with_flags(to, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if check != "ok" {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// The columns `contact_from_row` reads, in its order.
 pub const CONTACT_COLUMNS: &str = "id, workspace_id, name, first_name, last_name, email, subscribed, \
-     unsub_token, custom_fields, created_at, updated_at, version";
+     unsub_token, custom_fields, created_at, updated_at, version, email_norm";
 
 /// A contact from a row selected with [`CONTACT_COLUMNS`].
 pub fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
@@ -21,7 +21,7 @@ pub fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
         name: row.get(2)?,
         first_name: row.get(3)?,
         last_name: row.get(4)?,
-        email: EmailAddress::from_stored(row.get(5)?),
+        email: EmailAddress::from_stored(row.get(5)?, row.get(12)?),
         subscribed: row.get(6)?,
         unsub_token: UnsubToken::from_stored(row.get(7)?),
         custom_fields: CustomFields::from_stored_json(&fields).map_err(|e| {

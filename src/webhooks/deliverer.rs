@@ -1,0 +1,144 @@
+//! The deliverer inside `serve`: every `poll` it asks the store which endpoints have work
+//! and no live lease, leases each (one node at a time per endpoint) and runs one worker
+//! per endpoint, at most `concurrency` at once, so a slow receiver holds one worker and
+//! no other endpoint waits for it.
+//!
+//! A worker sends the endpoint's queued one-offs, then walks its feed from the cursor a
+//! page at a time: an event the endpoint does not want moves the cursor on; any other is
+//! sent until accepted, and the cursor moves only when it is (recorded after the answer,
+//! so a crash in between sends it again with the same `webhook-id`: at least once, in
+//! order). A failure waits the schedule's next delay (in the worker when short, otherwise
+//! by leaving the endpoint until its retry time); a spent schedule disables the endpoint.
+//!
+//! Rooms: this file is the loop and the leases; `worker` walks one endpoint's feed and
+//! makes each attempt; `one_offs` sends replayed events and test messages.
+
+mod one_offs;
+mod worker;
+
+use super::client::Sender;
+use super::{WebhookSettings, Webhooks};
+use crate::domain::ids::WebhookId;
+use crate::domain::timestamp::Timestamp;
+use crate::domain::webhooks::WebhookEndpoint;
+use crate::store::{ServerStore, StoreError};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Feed events read at once by a worker.
+const PAGE: u32 = 100;
+/// The longest wait a worker sleeps through itself (holding its lease and slot).
+const SLEEP_AT_MOST: Duration = Duration::from_secs(10);
+/// One-offs sent per round.
+const ONE_OFFS: u32 = 20;
+
+/// The running deliverer of this node.
+pub struct Deliverer {
+    store: Arc<dyn ServerStore>,
+    sender: Sender,
+    settings: WebhookSettings,
+    hooks: Webhooks,
+    node: String,
+    running: Mutex<HashSet<WebhookId>>,
+    slots: Arc<Semaphore>,
+}
+
+/// Why a worker stops early.
+enum Stop {
+    /// Another node has the endpoint now, or it changed (replayed, disabled, deleted).
+    LostOrChanged,
+    /// The store failed; the next poll tries again.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Store(e)
+    }
+}
+
+impl Deliverer {
+    /// Starts the loop on the runtime; it runs until the task is aborted.
+    pub fn spawn(
+        store: Arc<dyn ServerStore>,
+        hooks: Webhooks,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let settings = hooks.settings.clone();
+        let deliverer = Arc::new(Deliverer {
+            sender: Sender::new(settings.allow_private)?,
+            node: format!("node-{}", crate::domain::ids::random_body(12)),
+            slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            running: Mutex::default(),
+            store,
+            settings,
+            hooks,
+        });
+        Ok(tokio::spawn(async move { deliverer.run().await }))
+    }
+
+    async fn run(self: Arc<Self>) {
+        if let Err(e) = self.store.clear_webhook_leases().await {
+            tracing::warn!(error = %e, "webhooks: could not clear old leases");
+        }
+        let mut every = tokio::time::interval(self.settings.poll);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let free = self.slots.available_permits();
+            if free == 0 {
+                continue;
+            }
+            let due = match self
+                .store
+                .due_webhooks(Timestamp::now(), free as u32 * 2)
+                .await
+            {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::debug!(error = %e, "webhooks: cannot read due endpoints");
+                    continue;
+                }
+            };
+            for id in due {
+                let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() else {
+                    break;
+                };
+                let fresh = self.running.lock().is_ok_and(|mut r| r.insert(id.clone()));
+                if !fresh {
+                    continue;
+                }
+                let me = Arc::clone(&self);
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    me.work(&id).await;
+                    if let Ok(mut r) = me.running.lock() {
+                        r.remove(&id);
+                    }
+                });
+            }
+        }
+    }
+
+    async fn work(&self, id: &WebhookId) {
+        match self.deliver(id).await {
+            Ok(()) | Err(Stop::LostOrChanged) => {}
+            Err(Stop::Store(e)) => {
+                tracing::warn!(webhook = %id, error = %e, "webhooks: store error; will retry")
+            }
+        }
+        let _ = self.store.release_webhook(id, &self.node).await;
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.settings.lease.as_millis() as i64
+    }
+
+    async fn lease(&self, id: &WebhookId) -> Result<WebhookEndpoint, Stop> {
+        self.store
+            .lease_webhook(id, &self.node, self.lease_ms())
+            .await?
+            .ok_or(Stop::LostOrChanged)
+    }
+}
