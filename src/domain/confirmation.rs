@@ -12,6 +12,7 @@
 //! and `purrlist copy` carry it unchanged; the feed and webhook bodies show it apart as
 //! `confirmation`.
 
+use super::bulk::{BulkItem, ItemResult};
 use super::contact::{Contact, ContactPatch};
 use super::error::DomainError;
 use super::events::{ContactEvent, EventKind, event_for};
@@ -301,6 +302,16 @@ pub fn creation_patch(patch: &ContactPatch) -> ContactPatch {
         subscribed: Some(false),
         ..patch.clone()
     }
+}
+
+/// The contacts a bulk write asks to confirm: those of the applied items (`results`)
+/// whose item in `items` carries `"confirm": true`, in the order of `results`.
+pub fn asked_to_confirm(items: &[BulkItem], results: &[ItemResult]) -> Vec<ContactId> {
+    results
+        .iter()
+        .filter(|r| items.get(r.index).is_some_and(|item| item.confirm))
+        .map(|r| r.id.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,11 +3,14 @@
 //! contact and its pending request, and writes the outcome with its event in one
 //! transaction.
 
-use super::StoreError;
+use super::{BulkOutcome, StoreError, UpdateOutcome};
+use crate::domain::bulk::BulkItem;
 use crate::domain::confirmation::{ConfirmationToken, PendingConfirmation, RequestEvidence};
-use crate::domain::contact::Contact;
+use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::events::Actor;
+use crate::domain::evidence::Origin;
 use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::target::Target;
 use crate::domain::timestamp::Timestamp;
 use async_trait::async_trait;
 
@@ -26,6 +29,36 @@ pub struct ConfirmationRequest {
     pub evidence: RequestEvidence,
     /// When.
     pub now: Timestamp,
+}
+
+/// How a write with `"confirm": true` asks: a [`ConfirmationRequest`] but for the
+/// workspace, which is the written contacts' own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AskToConfirm {
+    /// The public URL people reach this server at, without a trailing slash.
+    pub public_base: String,
+    /// How long the link lives.
+    pub ttl_millis: i64,
+    /// Who asked (recorded on the event).
+    pub actor: Actor,
+    /// How they asked.
+    pub evidence: RequestEvidence,
+    /// When.
+    pub now: Timestamp,
+}
+
+impl AskToConfirm {
+    /// The request for contacts of `workspace`.
+    pub fn in_workspace(self, workspace: WorkspaceId) -> ConfirmationRequest {
+        ConfirmationRequest {
+            workspace,
+            public_base: self.public_base,
+            ttl_millis: self.ttl_millis,
+            actor: self.actor,
+            evidence: self.evidence,
+            now: self.now,
+        }
+    }
 }
 
 /// What asking did for one contact.
@@ -72,6 +105,28 @@ pub trait ConfirmationStore: Send + Sync + 'static {
         contacts: Vec<ContactId>,
         request: ConfirmationRequest,
     ) -> Result<Vec<RequestOutcome>, StoreError>;
+    /// `ContactStore::update_contact` with the `"confirm": true` extension: the write and
+    /// the request to confirm the contact it wrote, in one transaction (both or neither).
+    async fn update_and_ask(
+        &self,
+        target: Target,
+        patch: ContactPatch,
+        now: Timestamp,
+        origin: Origin,
+        ask: AskToConfirm,
+    ) -> Result<(UpdateOutcome, RequestOutcome), StoreError>;
+    /// `ContactStore::upsert_contacts` where some items carry `"confirm": true`: the writes
+    /// and a request for each applied item that asked, in one transaction (both or
+    /// neither). The outcomes follow `BulkOutcome::results`, one per result that asked
+    /// (`domain::confirmation::asked_to_confirm`).
+    async fn upsert_and_ask(
+        &self,
+        workspace: WorkspaceId,
+        items: Vec<BulkItem>,
+        now: Timestamp,
+        origin: Origin,
+        ask: AskToConfirm,
+    ) -> Result<(BulkOutcome, Vec<RequestOutcome>), StoreError>;
     /// The request pending for a contact, if any (live or past its deadline but not yet
     /// expired by the task): for the consent state of a contact.
     async fn pending_confirmation(

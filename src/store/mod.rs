@@ -42,7 +42,8 @@ mod webhooks;
 pub use activity::{ActivityStore, first_position_since};
 pub use admin::AdminStore;
 pub use confirmations::{
-    ConfirmOutcome, ConfirmationRequest, ConfirmationStore, ConfirmationTarget, RequestOutcome,
+    AskToConfirm, ConfirmOutcome, ConfirmationRequest, ConfirmationStore, ConfirmationTarget,
+    RequestOutcome,
 };
 pub use contact_search::{ContactCursor, ContactSearch, ContactSearchStore};
 pub use contacts::{

@@ -7,32 +7,6 @@ use crate::emails::{encoded, found};
 use crate::helpers::*;
 use serde_json::json;
 
-/// Runs `common` and then the backend's own `sqlite` or `postgres` SQL on the test database.
-async fn run_sql(app: &TestApp, common: &str, sqlite: &str, postgres: &str) {
-    let url = app.database_url();
-    match url.strip_prefix("sqlite://") {
-        Some(path) => {
-            let conn = rusqlite::Connection::open(path).expect("open SQLite");
-            conn.busy_timeout(std::time::Duration::from_secs(10))
-                .expect("busy timeout");
-            conn.execute_batch(&format!("{common}{sqlite}"))
-                .expect("SQLite statements");
-        }
-        None => {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .expect("connect");
-            let driver = tokio::spawn(connection);
-            client
-                .batch_execute(&format!("{common}{postgres}"))
-                .await
-                .expect("PostgreSQL statements");
-            drop(client);
-            let _ = driver.await;
-        }
-    }
-}
-
 /// `purrlist migrate`; returns (stdout, stderr).
 fn migrate(app: &TestApp) -> (String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_purrlist"))
@@ -65,8 +39,7 @@ backend_test!(
             .await;
         // As an older purrlist stored them: normal form = the whole address lower-cased,
         // so the A-label spelling of the IDN could be a second contact.
-        run_sql(
-            &app,
+        app.run_sql(
             "UPDATE contacts SET email_norm = 'user@bücher.de' WHERE email = 'user@bücher.de';
              UPDATE contacts SET email = 'user@xn--bcher-kva.de', email_norm = 'user@xn--bcher-kva.de'
                  WHERE email = 'placeholder@example.com';

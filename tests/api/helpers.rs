@@ -199,6 +199,33 @@ impl TestApp {
         }
     }
 
+    /// Runs `common` and then the backend's own `sqlite` or `postgres` SQL on the test
+    /// database, beside the server (to set up what the API cannot, such as a fault).
+    pub async fn run_sql(&self, common: &str, sqlite: &str, postgres: &str) {
+        let url = self.database_url();
+        match url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let conn = rusqlite::Connection::open(path).expect("open SQLite");
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .expect("busy timeout");
+                conn.execute_batch(&format!("{common}{sqlite}"))
+                    .expect("SQLite statements");
+            }
+            None => {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect");
+                let driver = tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("{common}{postgres}"))
+                    .await
+                    .expect("PostgreSQL statements");
+                drop(client);
+                let _ = driver.await;
+            }
+        }
+    }
+
     /// SHA-256 of a `VACUUM INTO` copy of the SQLite database: equal digests mean equal
     /// bytes of every table and index. `None` on other backends.
     pub fn sqlite_digest(&self) -> Option<String> {

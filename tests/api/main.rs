@@ -26,6 +26,7 @@ mod dashboard_security;
 mod dashboard_webhooks;
 mod db_digest;
 mod double_opt_in;
+mod double_opt_in_atomic;
 mod email_norm_migration;
 mod emails;
 mod encoding;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 const ORIGIN: &str = "https://shop.example.com";
 
 /// Makes a form key through the API; returns its body.
-async fn form_key(app: &TestApp, settings: Value) -> Value {
+pub async fn form_key(app: &TestApp, settings: Value) -> Value {
     let mut body = json!({"newsletter_id": app.workspace});
     if let (Some(b), Some(s)) = (body.as_object_mut(), settings.as_object()) {
         b.extend(s.clone());
@@ -22,7 +22,7 @@ async fn form_key(app: &TestApp, settings: Value) -> Value {
     reply.json
 }
 
-fn key_of(body: &Value) -> &str {
+pub fn key_of(body: &Value) -> &str {
     body["id"].as_str().expect("form key")
 }
 

@@ -153,24 +153,21 @@ pub async fn upsert_contacts(
     let workspace = caller.workspace(&state, newsletter_id).await?;
     let items = parse_items(body.get("contacts"))?;
     let confirm: Vec<bool> = items.iter().map(|i| i.confirm).collect();
-    let outcome = state
-        .store
-        .upsert_contacts(
-            workspace.clone(),
-            items,
-            Timestamp::now(),
-            client.origin(&caller, sources::BULK),
-        )
-        .await?;
-    let asked = outcome
-        .results
-        .iter()
-        .filter(|r| confirm.get(r.index).copied().unwrap_or(false))
-        .map(|r| r.id.clone())
-        .collect::<Vec<_>>();
-    let mut confirmations = ask_to_confirm(&state, &caller, workspace, asked, "bulk")
-        .await?
-        .into_iter();
+    let (now, origin) = (Timestamp::now(), client.origin(&caller, sources::BULK));
+    let (outcome, confirmations) = if confirm.contains(&true) {
+        let ask = ask_to_confirm(&state, &caller, "bulk");
+        state
+            .store
+            .upsert_and_ask(workspace, items, now, origin, ask)
+            .await?
+    } else {
+        let outcome = state
+            .store
+            .upsert_contacts(workspace, items, now, origin)
+            .await?;
+        (outcome, Vec::new())
+    };
+    let mut confirmations = confirmations.into_iter();
     let count = |s| outcome.results.iter().filter(|r| r.status == s).count();
     use crate::domain::bulk::ItemStatus::{Created, Unchanged, Updated};
     let mut results: Vec<BulkItemResult> = outcome

@@ -206,14 +206,19 @@ pub async fn put_contact(
         grant: caller.key.grant.clone(),
         precondition: precondition(&headers)?,
     };
-    let outcome = state
-        .store
-        .update_contact(target, patch, Timestamp::now(), origin)
-        .await?;
-    if confirm {
-        let (workspace, id) = (&outcome.contact.workspace_id, &outcome.contact.id);
-        ask_to_confirm(&state, &caller, workspace.clone(), vec![id.clone()], "api").await?;
-    }
+    let outcome = if confirm {
+        let ask = ask_to_confirm(&state, &caller, "api");
+        let (outcome, _) = state
+            .store
+            .update_and_ask(target, patch, Timestamp::now(), origin, ask)
+            .await?;
+        outcome
+    } else {
+        state
+            .store
+            .update_contact(target, patch, Timestamp::now(), origin)
+            .await?
+    };
     let version = outcome.contact.version;
     Ok(with_etag(Json(ContactBody::from(outcome.contact)), version))
 }

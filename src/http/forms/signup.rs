@@ -18,7 +18,7 @@ use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::pages::html::render;
 use crate::http::pages::response::page;
 use crate::http::request_body;
-use crate::store::{ConfirmationRequest, ContactQuery};
+use crate::store::{AskToConfirm, ContactQuery};
 use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -151,26 +151,47 @@ async fn read_fields(req: Request, state: &AppState) -> Result<Map<String, Value
         .collect())
 }
 
-/// The contact holding the address in the workspace, made (unsubscribed, with the form's
-/// fields) when there is none. An existing contact is never changed by a form.
-async fn contact_for(
+/// The contact holding the address in the workspace, if any.
+async fn holder_of(
     state: &AppState,
     workspace: &WorkspaceId,
-    patch: ContactPatch,
-    actor: &Actor,
+    email: &str,
 ) -> Result<Option<ContactId>, ApiError> {
-    let Some(email) = &patch.email else {
-        return Ok(None);
-    };
     let found = state
         .store
         .list_contacts(ContactQuery {
-            email: Some(email.normalized().to_owned()),
+            email: Some(email.to_owned()),
             ..ContactQuery::count_of(workspace.clone())
         })
         .await?;
-    if let Some(contact) = found.contacts.into_iter().next() {
-        return Ok(Some(contact.id));
+    Ok(found.contacts.into_iter().next().map(|c| c.id))
+}
+
+/// Records the sign-up: the contact (made unsubscribed, with the form's fields, when
+/// there is none) and its request to confirm, in one transaction. An existing contact is
+/// never changed by a form, only asked to confirm.
+async fn sign_up(
+    state: &AppState,
+    key: &FormKey,
+    patch: ContactPatch,
+    evidence: RequestEvidence,
+) -> Result<(), ApiError> {
+    let Some(email) = &patch.email else {
+        return Ok(());
+    };
+    let actor = Actor::Form(key.id.as_str().to_owned());
+    let workspace = key.workspace_id.clone();
+    let ask = AskToConfirm {
+        public_base: state.opt_in.public_base.clone(),
+        ttl_millis: state.opt_in.ttl_millis(),
+        actor: actor.clone(),
+        evidence,
+        now: Timestamp::now(),
+    };
+    if let Some(id) = holder_of(state, &workspace, email.normalized()).await? {
+        let request = ask.in_workspace(workspace);
+        state.store.request_confirmations(vec![id], request).await?;
+        return Ok(());
     }
     let item = BulkItem {
         id: None,
@@ -180,42 +201,10 @@ async fn contact_for(
         confirm: true,
         consent: None,
     };
-    let outcome = state
-        .store
-        .upsert_contacts(
-            workspace.clone(),
-            vec![item],
-            Timestamp::now(),
-            actor.clone().into(),
-        )
-        .await?;
-    Ok(outcome.results.into_iter().next().map(|r| r.id))
-}
-
-/// Records the sign-up: the contact (if new) and its request to confirm.
-async fn sign_up(
-    state: &AppState,
-    key: &FormKey,
-    patch: ContactPatch,
-    evidence: RequestEvidence,
-) -> Result<(), ApiError> {
-    let actor = Actor::Form(key.id.as_str().to_owned());
-    let Some(id) = contact_for(state, &key.workspace_id, patch, &actor).await? else {
-        return Ok(());
-    };
+    let now = ask.now;
     state
         .store
-        .request_confirmations(
-            vec![id],
-            ConfirmationRequest {
-                workspace: key.workspace_id.clone(),
-                public_base: state.opt_in.public_base.clone(),
-                ttl_millis: state.opt_in.ttl_millis(),
-                actor,
-                evidence,
-                now: Timestamp::now(),
-            },
-        )
+        .upsert_and_ask(workspace, vec![item], now, actor.into(), ask)
         .await?;
     Ok(())
 }

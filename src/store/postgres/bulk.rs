@@ -1,9 +1,11 @@
 //! The bulk upsert. One transaction locks the contacts the items name, plans with
 //! `domain::bulk::plan_bulk_with` under the suppressions of the addresses it names (so every
 //! node applies the same rules) and writes the plan
-//! with set-based statements. A race with another node's insert shows up as a skipped or
+//! with set-based statements (and, for `"confirm": true`, the requests to confirm, in the
+//! same transaction). A race with another node's insert shows up as a skipped or
 //! clashing row; the batch then rolls back and is planned again, whole.
 
+use super::confirmations::request_in;
 use super::errors::{is_retryable, map_pg_error};
 use super::events::record_changes;
 use super::rows::{
@@ -12,13 +14,14 @@ use super::rows::{
 use super::statements::Sql;
 use super::suppressions::{suppressions_of, write_lifts};
 use crate::domain::bulk::{BulkItem, BulkPlan, plan_bulk_with, touched_keys};
+use crate::domain::confirmation::asked_to_confirm;
 use crate::domain::contact::Contact;
 use crate::domain::error::DomainError;
 use crate::domain::events::Actor;
 use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::timestamp::Timestamp;
-use crate::store::{BulkOutcome, StoreError};
+use crate::store::{BulkOutcome, ConfirmationRequest, RequestOutcome, StoreError};
 use deadpool_postgres::{Client, Transaction};
 
 /// Tries of a bulk upsert that keeps losing races with other nodes before it answers 503.
@@ -76,13 +79,29 @@ pub async fn upsert(
     now: Timestamp,
     origin: &Origin,
 ) -> Result<BulkOutcome, StoreError> {
+    let (outcome, _) = upsert_asking(client, workspace, items, now, origin, None).await?;
+    Ok(outcome)
+}
+
+/// The bulk upsert and, when `ask` is given, in the same transaction a request to
+/// confirm each applied item that carries `"confirm": true` (their outcomes in the order
+/// of the results).
+pub(super) async fn upsert_asking(
+    client: &mut Client,
+    workspace: &WorkspaceId,
+    items: &[BulkItem],
+    now: Timestamp,
+    origin: &Origin,
+    ask: Option<&ConfirmationRequest>,
+) -> Result<(BulkOutcome, Vec<RequestOutcome>), StoreError> {
     for _ in 0..BULK_ATTEMPTS {
-        match try_upsert(client, workspace, items, now, origin).await {
-            Ok(plan) => {
-                return Ok(BulkOutcome {
+        match try_upsert(client, workspace, items, now, origin, ask).await {
+            Ok((plan, requested)) => {
+                let outcome = BulkOutcome {
                     results: plan.results,
                     refused: plan.refused,
-                });
+                };
+                return Ok((outcome, requested));
             }
             Err(TryError::LostRace) => continue,
             Err(TryError::Store(e)) => return Err(e),
@@ -99,7 +118,8 @@ async fn try_upsert(
     items: &[BulkItem],
     now: Timestamp,
     origin: &Origin,
-) -> Result<BulkPlan, TryError> {
+    ask: Option<&ConfirmationRequest>,
+) -> Result<(BulkPlan, Vec<RequestOutcome>), TryError> {
     let tx = client.transaction().await?;
     let existing = lock_touched_contacts(&tx, workspace, items).await?;
     let (_, mut emails) = touched_keys(items);
@@ -110,8 +130,12 @@ async fn try_upsert(
     let results = plan.results.clone();
     let evidence = WriteEvidence::for_bulk(&origin.evidence, items, &results);
     write_plan(&tx, &mut plan, &origin.actor, &evidence, now).await?;
+    let requested = match ask {
+        Some(request) => request_in(&tx, &asked_to_confirm(items, &results), request).await?,
+        None => Vec::new(),
+    };
     tx.commit().await?;
-    Ok(plan)
+    Ok((plan, requested))
 }
 
 /// Writes a bulk (or import) plan with its events in `tx`.

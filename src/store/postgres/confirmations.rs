@@ -6,25 +6,29 @@
 //! the contact's events stay in commit order (`events` says why that needs the row lock).
 
 use super::PostgresStore;
-use super::contacts::lock;
+use super::bulk;
+use super::contacts::{lock, update_in};
 use super::events::record_events;
 use super::rows::update_contacts;
 use super::statements::Sql;
+use crate::domain::bulk::BulkItem;
 use crate::domain::confirmation::{
     ConfirmPlan, ConfirmationToken, PendingConfirmation, RequestEvidence, RequestPlan,
     confirmation_url, confirmed_event, expired_event, plan_confirmation, plan_request,
     requested_event,
 };
+use crate::domain::contact::ContactPatch;
 use crate::domain::events::Actor;
-use crate::domain::evidence::{Evidence, WriteEvidence};
+use crate::domain::evidence::{Evidence, Origin, WriteEvidence};
 use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::target::Target;
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
-    ConfirmOutcome, ConfirmationRequest, ConfirmationStore, ConfirmationTarget, RequestOutcome,
-    StoreError,
+    AskToConfirm, BulkOutcome, ConfirmOutcome, ConfirmationRequest, ConfirmationStore,
+    ConfirmationTarget, RequestOutcome, StoreError, UpdateOutcome,
 };
 use async_trait::async_trait;
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, Transaction};
 use tokio_postgres::Row;
 
 const COLUMNS: &str = "token, workspace_id, contact_id, requested_at, expires_at";
@@ -85,24 +89,36 @@ async fn request(
     req: &ConfirmationRequest,
 ) -> Result<Vec<RequestOutcome>, StoreError> {
     let tx = client.transaction().await?;
+    let outcomes = request_in(&tx, ids, req).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Asks `ids` to confirm inside `tx`, which the caller commits (after the write that
+/// asked, for `"confirm": true`).
+pub(super) async fn request_in(
+    tx: &Transaction<'_>,
+    ids: &[ContactId],
+    req: &ConfirmationRequest,
+) -> Result<Vec<RequestOutcome>, StoreError> {
     let mut outcomes = Vec::with_capacity(ids.len());
     for id in ids {
-        let Some(contact) = lock(&tx, id)
+        let Some(contact) = lock(tx, id)
             .await?
             .filter(|c| c.workspace_id == req.workspace)
         else {
             outcomes.push(RequestOutcome::NotFound);
             continue;
         };
-        let pending = pending_where(&tx, "contact_id", id.as_str()).await?;
+        let pending = pending_where(tx, "contact_id", id.as_str()).await?;
         match plan_request(&contact, pending.as_ref(), req.now, req.ttl_millis) {
             RequestPlan::AlreadySubscribed => outcomes.push(RequestOutcome::AlreadySubscribed),
             RequestPlan::Issue(next) => {
-                save(&tx, &next).await?;
+                save(tx, &next).await?;
                 let url = confirmation_url(&req.public_base, &next.token);
                 let event = requested_event(&next, &url, &req.evidence);
                 record_events(
-                    &tx,
+                    tx,
                     &[event],
                     &req.actor,
                     &WriteEvidence::same_for_all(&req.evidence.as_evidence()),
@@ -113,7 +129,6 @@ async fn request(
             }
         }
     }
-    tx.commit().await?;
     Ok(outcomes)
 }
 
@@ -259,6 +274,55 @@ impl ConfirmationStore for PostgresStore {
     ) -> Result<Vec<RequestOutcome>, StoreError> {
         self.timed_write(async { request(&mut self.client().await?, &contacts, &request_).await })
             .await
+    }
+
+    async fn update_and_ask(
+        &self,
+        target: Target,
+        patch: ContactPatch,
+        now: Timestamp,
+        origin: Origin,
+        ask: AskToConfirm,
+    ) -> Result<(UpdateOutcome, RequestOutcome), StoreError> {
+        // Not through the PUT batcher: the write and its request share one transaction.
+        self.timed_write(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let outcome = update_in(&tx, &target, &patch, now, &origin).await?;
+            let request_ = ask.in_workspace(outcome.contact.workspace_id.clone());
+            let asked = request_in(&tx, std::slice::from_ref(&outcome.contact.id), &request_)
+                .await?
+                .into_iter()
+                .next()
+                .unwrap_or(RequestOutcome::NotFound);
+            tx.commit().await?;
+            Ok((outcome, asked))
+        })
+        .await
+    }
+
+    async fn upsert_and_ask(
+        &self,
+        workspace: WorkspaceId,
+        items: Vec<BulkItem>,
+        now: Timestamp,
+        origin: Origin,
+        ask: AskToConfirm,
+    ) -> Result<(BulkOutcome, Vec<RequestOutcome>), StoreError> {
+        let request_ = ask.in_workspace(workspace.clone());
+        self.timed_write(async {
+            let mut client = self.client().await?;
+            bulk::upsert_asking(
+                &mut client,
+                &workspace,
+                &items,
+                now,
+                &origin,
+                Some(&request_),
+            )
+            .await
+        })
+        .await
     }
 
     async fn pending_confirmation(

@@ -73,9 +73,22 @@ async fn update(
     origin: &Origin,
 ) -> Result<UpdateOutcome, StoreError> {
     let tx = client.transaction().await?;
-    let current = target.admit(lock(&tx, &target.id).await?)?;
+    let outcome = update_in(&tx, target, patch, now, origin).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The single-contact update inside `tx`, which the caller commits.
+pub(super) async fn update_in(
+    tx: &Transaction<'_>,
+    target: &Target,
+    patch: &ContactPatch,
+    now: Timestamp,
+    origin: &Origin,
+) -> Result<UpdateOutcome, StoreError> {
+    let current = target.admit(lock(tx, &target.id).await?)?;
     let holder = match email_to_look_up(&current, patch) {
-        Some(email) => email_holder(&tx, &current.workspace_id, email).await?,
+        Some(email) => email_holder(tx, &current.workspace_id, email).await?,
         None => None,
     };
     let Some(next) = plan_update(&current, holder.as_ref(), patch, now)? else {
@@ -84,7 +97,7 @@ async fn update(
             changed: false,
         });
     };
-    let suppression = suppressions_of(&tx, &current.workspace_id, &[next.email.normalized()])
+    let suppression = suppressions_of(tx, &current.workspace_id, &[next.email.normalized()])
         .await?
         .into_values()
         .next();
@@ -96,23 +109,22 @@ async fn update(
     )
     .map_err(|refused| DomainError::Suppressed(refused.0))?;
     // A clash with an email another node just took maps to EmailTaken.
-    update_contacts(&tx, &[&next]).await?;
+    update_contacts(tx, &[&next]).await?;
     if let Some(suppression) = suppression.filter(|_| lifts) {
         let lift = Lift {
             contact_id: next.id.clone(),
             suppression,
         };
-        write_lifts(&tx, &[lift], &origin.actor, &origin.evidence, now).await?;
+        write_lifts(tx, &[lift], &origin.actor, &origin.evidence, now).await?;
     }
     record_changes(
-        &tx,
+        tx,
         &[(Some(&current), Some(&next))],
         &origin.actor,
         &WriteEvidence::same_for_all(&origin.evidence),
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(UpdateOutcome {
         contact: next,
         changed: true,

@@ -2,21 +2,24 @@
 //! planned by `domain::confirmation` and written with its event on the writer thread.
 
 use super::SqliteStore;
-use super::contacts::get;
+use super::contacts::{get, update, upsert};
 use super::events::record;
 use super::rows::update_contact_row;
+use crate::domain::bulk::BulkItem;
 use crate::domain::confirmation::{
     ConfirmPlan, ConfirmationToken, PendingConfirmation, RequestEvidence, RequestPlan,
-    confirmation_url, confirmed_event, expired_event, plan_confirmation, plan_request,
-    requested_event,
+    asked_to_confirm, confirmation_url, confirmed_event, expired_event, plan_confirmation,
+    plan_request, requested_event,
 };
+use crate::domain::contact::ContactPatch;
 use crate::domain::events::Actor;
-use crate::domain::evidence::Evidence;
+use crate::domain::evidence::{Evidence, Origin};
 use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::target::Target;
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
-    ConfirmOutcome, ConfirmationRequest, ConfirmationStore, ConfirmationTarget, RequestOutcome,
-    StoreError,
+    AskToConfirm, BulkOutcome, ConfirmOutcome, ConfirmationRequest, ConfirmationStore,
+    ConfirmationTarget, RequestOutcome, StoreError, UpdateOutcome,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -225,6 +228,45 @@ impl ConfirmationStore for SqliteStore {
     ) -> Result<Vec<RequestOutcome>, StoreError> {
         self.writer
             .write(move |conn| request(conn, &contacts, &request_))
+            .await
+    }
+
+    async fn update_and_ask(
+        &self,
+        target: Target,
+        patch: ContactPatch,
+        now: Timestamp,
+        origin: Origin,
+        ask: AskToConfirm,
+    ) -> Result<(UpdateOutcome, RequestOutcome), StoreError> {
+        // One closure on the writer is one transaction (or savepoint): both or neither.
+        self.writer
+            .write(move |conn| {
+                let outcome = update(conn, &target, &patch, now, &origin)?;
+                let request_ = ask.in_workspace(outcome.contact.workspace_id.clone());
+                let asked = request(conn, std::slice::from_ref(&outcome.contact.id), &request_)?;
+                let asked = asked.into_iter().next().unwrap_or(RequestOutcome::NotFound);
+                Ok((outcome, asked))
+            })
+            .await
+    }
+
+    async fn upsert_and_ask(
+        &self,
+        workspace: WorkspaceId,
+        items: Vec<BulkItem>,
+        now: Timestamp,
+        origin: Origin,
+        ask: AskToConfirm,
+    ) -> Result<(BulkOutcome, Vec<RequestOutcome>), StoreError> {
+        let request_ = ask.in_workspace(workspace.clone());
+        self.writer
+            .write(move |conn| {
+                let outcome = upsert(conn, &workspace, &items, now, &origin)?;
+                let asked = asked_to_confirm(&items, &outcome.results);
+                let requested = request(conn, &asked, &request_)?;
+                Ok((outcome, requested))
+            })
             .await
     }
 

@@ -47,7 +47,7 @@ fn email_holder(
     Ok(id.map(ContactId::from_stored))
 }
 
-fn update(
+pub(super) fn update(
     conn: &Connection,
     target: &Target,
     patch: &ContactPatch,
