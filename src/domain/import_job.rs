@@ -69,6 +69,10 @@ pub struct ImportSettings {
     pub resubscribe: bool,
     /// Write the good rows and report the bad ones, instead of refusing the whole file.
     pub skip_invalid: bool,
+    /// Let rows subscribe suppressed addresses, lifting their suppressions (jobs stored
+    /// before this setting existed read as false).
+    #[serde(default)]
+    pub override_suppression: bool,
 }
 
 /// What a job has done so far.

@@ -51,8 +51,7 @@ pub async fn run(
         mapping: ColumnMapping::default(),
         dry_run: settings.dry_run,
         resubscribe: settings.resubscribe,
-        // Not offered over HTTP yet (docs/consent.md, "Suppression").
-        override_suppression: false,
+        override_suppression: settings.override_suppression,
         skip_invalid: settings.skip_invalid,
         requested_by,
     };

@@ -5,7 +5,7 @@
 use crate::cli_import::{csv_file, import, text};
 use crate::helpers::*;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 backend_test!(
     imports_keep_suppressed_addresses_out_and_turn_cleaned_rows_into_suppressions,
@@ -127,5 +127,50 @@ backend_test!(
             app.get_contact(id_of(&d)).await.json["subscribed"],
             json!(true)
         );
+    }
+);
+
+backend_test!(
+    an_http_import_keeps_suppressed_addresses_out_unless_it_overrides,
+    |app| async move {
+        let out = app.new_contact(json!({"email": "out@example.com"})).await;
+        app.suppress("out@example.com", "manual")
+            .await
+            .expect_status(200);
+        app.suppress("new@example.com", "bounced")
+            .await
+            .expect_status(200);
+        let file = b"email,name,subscribed\nout@example.com,Out,true\nnew@example.com,New,true\n";
+
+        let job = app.start_import("resubscribe=true", file).await;
+        let done = app.finished_import(&job).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["override_suppression"], json!(false));
+        assert_eq!(done["report"]["kept_suppressed"], json!(2), "{done}");
+        let kept = |c: Value| (c["subscribed"].clone(), c["name"].clone());
+        assert_eq!(
+            kept(app.get_contact(id_of(&out)).await.json),
+            (json!(false), json!("Out"))
+        );
+        assert_eq!(kept(app.by_email("new@example.com").await).0, json!(false));
+        assert_eq!(app.suppressions().await.len(), 2);
+
+        let job = app
+            .start_import("resubscribe=true&override_suppression=true", file)
+            .await;
+        let done = app.finished_import(&job).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["override_suppression"], json!(true));
+        assert_eq!(
+            app.get_contact(id_of(&out)).await.json["subscribed"],
+            json!(true)
+        );
+        assert_eq!(
+            app.by_email("new@example.com").await["subscribed"],
+            json!(true)
+        );
+        assert!(app.suppressions().await.is_empty(), "both lifted");
+        let lifted = app.event_types(id_of(&out)).await;
+        assert!(lifted.iter().any(|t| t == "unsuppressed"), "{lifted:?}");
     }
 );

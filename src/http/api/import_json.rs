@@ -48,6 +48,8 @@ pub struct ImportBody {
     pub resubscribe: bool,
     /// Whether bad rows are skipped (else the whole file is refused).
     pub skip_invalid: bool,
+    /// Whether rows may subscribe suppressed addresses (lifting their suppressions).
+    pub override_suppression: bool,
     /// Size of the body received.
     pub body_bytes: u64,
     /// Data rows read so far: the progress while `running`.
@@ -137,6 +139,7 @@ impl From<ImportJob> for ImportBody {
             dry_run: job.settings.dry_run,
             resubscribe: job.settings.resubscribe,
             skip_invalid: job.settings.skip_invalid,
+            override_suppression: job.settings.override_suppression,
             body_bytes: job.body_bytes,
             rows_read: c.rows_read,
             rows_written: c.rows_written,

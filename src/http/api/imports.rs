@@ -104,6 +104,7 @@ fn settings(params: &QueryParams) -> Result<ImportSettings, ApiError> {
         dry_run: params.boolean("dry_run")?.unwrap_or(false),
         resubscribe: params.boolean("resubscribe")?.unwrap_or(false),
         skip_invalid: params.boolean("skip_invalid")?.unwrap_or(false),
+        override_suppression: params.boolean("override_suppression")?.unwrap_or(false),
     })
 }
 
@@ -125,6 +126,7 @@ fn spool_error(e: SpoolError) -> ApiError {
         ("dry_run" = Option<bool>, Query, description = "Write nothing; report exactly what a real run would do."),
         ("resubscribe" = Option<bool>, Query, description = "Let rows re-subscribe contacts that are unsubscribed (never by default)."),
         ("skip_invalid" = Option<bool>, Query, description = "Write the good rows and list the bad ones, instead of refusing the whole file."),
+        ("override_suppression" = Option<bool>, Query, description = "Let rows subscribe suppressed addresses and lift their suppressions (with `resubscribe` for unsubscribed contacts); only when the people asked again. Without it such rows are counted in `report.kept_suppressed`."),
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The first answer is kept 24 h per API key and replayed with `Idempotent-Replayed: true` (the same job, not a second one)."),
     ),
     request_body(content = String, description = "The file as exported by the other tool, CSV or NDJSON, uncompressed, up to 64 MiB by default; sent as `application/octet-stream`, `text/csv` or `application/x-ndjson`.", content_type = "application/octet-stream"),

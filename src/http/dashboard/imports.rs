@@ -58,6 +58,10 @@ fn upload_page(
                             input type="checkbox" name="resubscribe" value="yes";
                             "Let the file subscribe contacts that unsubscribed (only with their consent)"
                         }
+                        label.check {
+                            input type="checkbox" name="override_suppression" value="yes";
+                            "Let the file subscribe suppressed addresses (bounced, complained or suppressed by hand) and lift their suppressions (only when the people asked again)"
+                        }
                         div.field {
                             label for="file" { "File" }
                             input id="file" type="file" name="file" required accept=".csv,.ndjson,.jsonl,.txt,text/csv"
@@ -179,12 +183,7 @@ pub async fn upload(
         Err(page) => return page,
     };
     let mut csrf_ok = false;
-    let mut settings = ImportSettings {
-        format: None,
-        dry_run: false,
-        resubscribe: false,
-        skip_invalid: false,
-    };
+    let mut settings = ImportSettings::default();
     let id = ImportId::generate();
     let mut size = None;
     loop {
@@ -235,6 +234,7 @@ pub async fn upload(
             "dry_run" => settings.dry_run = value == "yes",
             "skip_invalid" => settings.skip_invalid = value == "yes",
             "resubscribe" => settings.resubscribe = value == "yes",
+            "override_suppression" => settings.override_suppression = value == "yes",
             _ => {}
         }
     }
