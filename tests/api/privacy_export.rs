@@ -184,3 +184,49 @@ backend_test!(the_cli_prints_the_same_export, |app| async move {
     );
     assert!(!refused.status.success());
 });
+
+backend_test!(
+    an_export_finds_past_holders_of_an_address_in_any_spelling,
+    |app| async move {
+        // Spellings of one address (docs/api.md, "Emails": ASCII letters of the local part
+        // in any case, the domain as A-labels) that differ from the text in the history.
+        let spellings = [
+            ("JOSÉ@example.com", "josÉ@EXAMPLE.com"),
+            ("user@bücher.de", "USER@xn--bcher-kva.de"),
+            ("user@xn--mnchen-3ya.de", "User@München.de"),
+            ("Mia@Example.com", "mIA@example.COM"),
+        ];
+        for (stored, asked) in spellings {
+            let gone = app.new_contact(json!({"email": stored})).await;
+            app.delete(&format!("/v1/contacts/{}", id_of(&gone)))
+                .await
+                .expect_status(204);
+            let moved = app.new_contact(json!({"email": stored})).await;
+            let elsewhere = format!("moved-{}@example.org", id_of(&moved).to_lowercase());
+            app.put_contact(id_of(&moved), &json!({"email": elsewhere}))
+                .await
+                .expect_status(200);
+            let reply = export_as(
+                &app,
+                &app.api_key,
+                json!({"newsletter_id": app.workspace, "email": asked}),
+            )
+            .await;
+            reply.expect_status(200);
+            // Another mailbox by that rule: upper and lower case of a non-ASCII letter.
+            let other = export_as(
+                &app,
+                &app.api_key,
+                json!({"newsletter_id": app.workspace, "email": "josé@example.com"}),
+            )
+            .await;
+            assert_eq!(other.json["contact_ids"], json!([]), "{}", other.text);
+            assert_eq!(
+                reply.json["contact_ids"],
+                json!([gone["id"], moved["id"]]),
+                "{stored} asked as {asked}: {}",
+                reply.text
+            );
+        }
+    }
+);

@@ -1,9 +1,10 @@
-//! [`PrivacyExportStore`] on PostgreSQL: a scan of the workspace's events with ILIKE.
+//! [`PrivacyExportStore`] on PostgreSQL: a scan of the workspace's events with ILIKE and
+//! `store::privacy_export::spellings_pattern`.
 
 use super::PostgresStore;
 use super::statements::Sql;
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::store::privacy_export::contains_pattern;
+use crate::store::privacy_export::spellings_pattern;
 use crate::store::{PrivacyExportStore, StoreError};
 use async_trait::async_trait;
 
@@ -25,7 +26,7 @@ impl PrivacyExportStore for PostgresStore {
                 .rows(
                     "SELECT contact_id FROM contact_events WHERE workspace_id = $1 \
                      AND changes ILIKE $2 ESCAPE '\\' GROUP BY contact_id ORDER BY MIN(seq)",
-                    &[&workspace.as_str(), &contains_pattern(email)],
+                    &[&workspace.as_str(), &spellings_pattern(email)],
                 )
                 .await?;
             rows.iter()

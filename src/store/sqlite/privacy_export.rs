@@ -1,9 +1,9 @@
-//! [`PrivacyExportStore`] on SQLite: a scan of the workspace's events (LIKE is
-//! case-insensitive for ASCII here).
+//! [`PrivacyExportStore`] on SQLite: a scan of the workspace's events with LIKE
+//! (case-insensitive for ASCII) and `store::privacy_export::spellings_pattern`.
 
 use super::SqliteStore;
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::store::privacy_export::contains_pattern;
+use crate::store::privacy_export::spellings_pattern;
 use crate::store::{PrivacyExportStore, StoreError};
 use async_trait::async_trait;
 use rusqlite::params;
@@ -16,7 +16,7 @@ impl PrivacyExportStore for SqliteStore {
         email: &str,
     ) -> Result<Vec<ContactId>, StoreError> {
         let workspace = workspace.clone();
-        let pattern = contains_pattern(email);
+        let pattern = spellings_pattern(email);
         self.readers
             .read(move |conn| {
                 let ids = conn
