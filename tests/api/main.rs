@@ -59,6 +59,7 @@ mod single_contact;
 mod slow_clients;
 mod suppression;
 mod suppression_imports;
+mod suppression_matrix;
 mod unsubscribe;
 mod webhook_receiver;
 mod webhooks_api;
