@@ -4,6 +4,7 @@
 //! Every test needs PURRLIST_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres);
 //! without it each test says it was skipped and passes. Each test makes its own database.
 
+mod consent_copy;
 mod copy;
 mod cross_node;
 mod feed_order;
