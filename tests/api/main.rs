@@ -20,6 +20,7 @@ mod conditional;
 mod contact_shape;
 mod contacts_export;
 mod dashboard_browser;
+mod dashboard_chart;
 mod dashboard_contacts;
 mod dashboard_imports;
 mod dashboard_security;

@@ -11,7 +11,8 @@
 //! unsubscribe, resubscribe, delete, history), `imports` (upload, dry run, progress, bad
 //! rows), `export` (the download), `webhooks` and `webhook` (add; test, deliveries, replay,
 //! switch on and off), `keys` (create, revoke); beside them `layout` (the frame of every
-//! page), `contact_form`, `form` (reading a posted form), `login_limit` and `assets`.
+//! page), `contact_form`, `form` (reading a posted form), `login_limit`, `assets` and `rollup` (the chart's counts
+//! brought up to date).
 
 pub mod assets;
 pub mod chart;
@@ -28,6 +29,7 @@ pub mod login;
 pub mod login_limit;
 pub mod overview;
 pub mod response;
+pub mod rollup;
 pub mod session;
 pub mod webhook;
 pub mod webhooks;
@@ -57,6 +59,8 @@ pub struct Dashboard {
     pub settings: DashboardSettings,
     /// Failed sign-ins per client address.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Workspaces whose chart counts are being caught up in the background.
+    pub counting: Arc<rollup::Counting>,
 }
 
 impl Dashboard {
@@ -65,6 +69,7 @@ impl Dashboard {
         Dashboard {
             settings,
             login_limiter: Arc::default(),
+            counting: Arc::default(),
         }
     }
 }

@@ -57,6 +57,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         11,
         include_str!("../../../migrations/postgres/0011_sessions.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/postgres/0012_daily_counts.sql"),
+    ),
 ];
 
 /// The migration after whose SQL [`recompute_email_norms`] runs.

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0010_suppressions.sql"),
     include_str!("../../../migrations/sqlite/0011_double_opt_in.sql"),
     include_str!("../../../migrations/sqlite/0012_sessions.sql"),
+    include_str!("../../../migrations/sqlite/0013_daily_counts.sql"),
 ];
 
 /// The migration (1-based) after whose SQL [`recompute_email_norms`] runs.
