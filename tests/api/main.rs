@@ -22,6 +22,7 @@ mod contacts_export;
 mod dashboard_browser;
 mod dashboard_chart;
 mod dashboard_contacts;
+mod dashboard_evidence;
 mod dashboard_imports;
 mod dashboard_security;
 mod dashboard_webhooks;
