@@ -25,6 +25,7 @@ mod dashboard_contacts;
 mod dashboard_evidence;
 mod dashboard_imports;
 mod dashboard_security;
+mod dashboard_suppressions;
 mod dashboard_webhooks;
 mod db_digest;
 mod double_opt_in;

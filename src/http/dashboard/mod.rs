@@ -9,7 +9,7 @@
 //! One file per page: `workspaces` (the list, create), `overview` (counts, the `chart`,
 //! rename), `contacts` (search, add), `contact` and `contact_actions` (one contact: edit,
 //! unsubscribe, resubscribe, delete, history), `imports` (upload, dry run, progress, bad
-//! rows), `export` (the download), `webhooks` and `webhook` (add; test, deliveries, replay,
+//! rows), `export` (the download), `suppressions` (list, add, lift), `webhooks` and `webhook` (add; test, deliveries, replay,
 //! switch on and off), `keys` (create, revoke); beside them `layout` (the frame of every
 //! page), `contact_form`, `form` (reading a posted form), `login_limit`, `assets` and `rollup` (the chart's counts
 //! brought up to date).
@@ -18,8 +18,10 @@ pub mod assets;
 pub mod chart;
 pub mod contact;
 pub mod contact_actions;
+pub mod contact_consent;
 pub mod contact_form;
 pub mod contacts;
+pub mod contacts_query;
 pub mod export;
 pub mod form;
 pub mod imports;
@@ -31,6 +33,7 @@ pub mod overview;
 pub mod response;
 pub mod rollup;
 pub mod session;
+pub mod suppressions;
 pub mod webhook;
 pub mod webhooks;
 pub mod workspaces;
@@ -112,6 +115,14 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::disable()),
         )
         .route("/admin/w/{workspace}/imports/{id}", get(imports::job))
+        .route(
+            "/admin/w/{workspace}/suppressions",
+            get(suppressions::list).post(suppressions::create),
+        )
+        .route(
+            "/admin/w/{workspace}/suppressions/{id}/lift",
+            post(suppressions::lift),
+        )
         .route(
             "/admin/w/{workspace}/webhooks",
             get(webhooks::list).post(webhooks::create),

@@ -4,7 +4,7 @@
 //! `PATCH /v1/workspaces/{id}`: the name subscribers see on the unsubscribe page).
 
 use super::layout::{Frame, Section, TextField, csrf_field, notice, page, when};
-use super::response::{error_page, html_page, read_only_page, see_other};
+use super::response::{error_page, html_page, see_other};
 use super::session::SignedIn;
 use super::{chart, form, rollup};
 use crate::domain::activity::{Bucket, Period, buckets, day_of};
@@ -191,17 +191,11 @@ pub async fn rename(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let fields = match form::read(&state, &signed_in, &headers, body).await {
-        Ok(fields) => fields,
-        Err(page) => return page,
-    };
-    let workspace = match signed_in.workspace(&state, &workspace).await {
-        Ok(workspace) => workspace,
-        Err(page) => return page,
-    };
-    if !signed_in.may_write() {
-        return read_only_page();
-    }
+    let (fields, workspace) =
+        match form::write_in_workspace(&state, &signed_in, &workspace, &headers, body).await {
+            Ok(found) => found,
+            Err(page) => return page,
+        };
     let given = fields.text("name");
     let name = match parse_workspace_name(given) {
         Ok(name) => name,

@@ -61,6 +61,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         12,
         include_str!("../../../migrations/postgres/0012_daily_counts.sql"),
     ),
+    (
+        13,
+        include_str!("../../../migrations/postgres/0013_suppressions_by_address.sql"),
+    ),
 ];
 
 /// The migration after whose SQL [`recompute_email_norms`] runs.
