@@ -1,7 +1,8 @@
 //! A workspace's overview: its subscribed and unsubscribed counts (from the per-workspace
 //! counts the stores keep), growth and churn per day, week or month (`chart`, from the
-//! daily counts, caught up with the feed first by `rollup`), the export links, and renaming it (the rule of
-//! `PATCH /v1/workspaces/{id}`: the name subscribers see on the unsubscribe page).
+//! daily counts, caught up with the feed first by `rollup`), the export links, and
+//! renaming it (the rule of `PATCH /v1/workspaces/{id}`: the name subscribers see on the
+//! unsubscribe page).
 
 use super::layout::{Frame, Section, TextField, csrf_field, notice, page, when};
 use super::response::{error_page, html_page, see_other};

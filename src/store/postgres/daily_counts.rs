@@ -3,20 +3,27 @@
 //! below the horizon); a batch locks the workspace's cursor row (`FOR UPDATE`), reads the
 //! settled events after it, adds them to their days and moves the cursor in one
 //! transaction, so servers counting at the same time take turns and never count an event
-//! twice. Copied events (`feed_xid` 0) come first, so a copied database counts them all.
+//! twice. Like a feed read, it waits (outside that transaction) for events it found not
+//! yet settled, so a write acknowledged before the overview was asked for is in its chart. Copied events (`feed_xid` 0) come first, so a copied database counts them all.
 
 use super::PostgresStore;
+use super::events::{HORIZON, SETTLE_WAIT, horizon};
 use super::statements::Sql;
 use crate::domain::activity::{DayTally, Tallies};
 use crate::domain::ids::WorkspaceId;
 use crate::store::{DailyCountStore, MAX_COUNT_BATCH, StoreError};
 use async_trait::async_trait;
 use deadpool_postgres::Client;
+use std::time::{Duration, Instant};
 
-/// The oldest transaction still running: events below it are final (`events.rs`).
-const HORIZON: &str = "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)";
-
-async fn count_batch(client: &mut Client, workspace: &str, limit: i64) -> Result<u64, StoreError> {
+/// One batch: the settled events after the cursor, counted, in one transaction holding the
+/// cursor's row lock. Also returns the `feed_xid` of the first event found but not yet
+/// settled (its transaction, or an older one, is still running), if the batch stopped there.
+async fn count_batch(
+    client: &mut Client,
+    workspace: &str,
+    limit: i64,
+) -> Result<(u64, Option<i64>), StoreError> {
     let tx = client.transaction().await?;
     tx.run(
         "INSERT INTO daily_count_cursors (workspace_id) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -33,19 +40,28 @@ async fn count_batch(client: &mut Client, workspace: &str, limit: i64) -> Result
     let rows = tx
         .rows(
             &format!(
-                "SELECT feed_xid, seq, kind, created_at, changes FROM contact_events \
-                 WHERE workspace_id = $1 AND (feed_xid, seq) > ($2, $3) AND feed_xid < {HORIZON} \
+                "SELECT feed_xid, seq, kind, created_at, changes, feed_xid < {HORIZON} \
+                 FROM contact_events WHERE workspace_id = $1 AND (feed_xid, seq) > ($2, $3) \
                  ORDER BY feed_xid, seq LIMIT $4"
             ),
             &[&workspace, &after_xid, &after_seq, &limit],
         )
         .await?;
+    let settled = rows
+        .iter()
+        .take_while(|r| r.try_get::<_, bool>(5).unwrap_or(false))
+        .count();
+    let pending = match rows.get(settled) {
+        Some(row) => Some(row.try_get::<_, i64>(0)?),
+        None => None,
+    };
+    let rows = &rows[..settled];
     let Some(last) = rows.last() else {
-        return Ok(0); // the transaction rolls back: nothing was written
+        return Ok((0, pending)); // the transaction rolls back: nothing was written
     };
     let (last_xid, last_seq): (i64, i64) = (last.try_get(0)?, last.try_get(1)?);
     let mut days = Tallies::default();
-    for row in &rows {
+    for row in rows {
         let kind: String = row.try_get(2)?;
         let changes: String = row.try_get(4)?;
         days.add_stored(&kind, row.try_get(3)?, &changes);
@@ -78,7 +94,27 @@ async fn count_batch(client: &mut Client, workspace: &str, limit: i64) -> Result
     )
     .await?;
     tx.commit().await?;
-    Ok(rows.len() as u64)
+    Ok((rows.len() as u64, pending))
+}
+
+/// [`count_batch`]; when it stopped at events not yet settled, waits for them (up to
+/// [`SETTLE_WAIT`], outside the transaction, as a feed read does) and counts once more, so
+/// the counts include every write acknowledged before the call. Events committed while it
+/// waited are left to the next call, so a busy feed cannot keep it waiting.
+async fn count(store: &PostgresStore, workspace: &str, limit: i64) -> Result<u64, StoreError> {
+    let (counted, pending) = count_batch(&mut store.client().await?, workspace, limit).await?;
+    let Some(wanted) = pending.filter(|_| (counted as i64) < limit) else {
+        return Ok(counted);
+    };
+    let deadline = Instant::now() + SETTLE_WAIT;
+    let mut pause = Duration::from_millis(1);
+    while horizon(&store.client().await?).await? <= wanted && Instant::now() < deadline {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+    let rest = limit - counted as i64;
+    let (more, _) = count_batch(&mut store.client().await?, workspace, rest).await?;
+    Ok(counted + more)
 }
 
 async fn read_days(
@@ -116,10 +152,7 @@ async fn read_days(
 impl DailyCountStore for PostgresStore {
     async fn count_feed(&self, workspace: &WorkspaceId, limit: u32) -> Result<u64, StoreError> {
         let limit = i64::from(limit.clamp(1, MAX_COUNT_BATCH));
-        self.timed(async {
-            count_batch(&mut self.client().await?, workspace.as_str(), limit).await
-        })
-        .await
+        self.timed(count(self, workspace.as_str(), limit)).await
     }
 
     async fn daily_counts(
