@@ -49,6 +49,7 @@ pub async fn prune_once(
     } else {
         let cutoff = now.millis().saturating_sub(retention.as_millis() as i64);
         let cutoff = still_needed_by_webhooks(store, Timestamp::from_millis(cutoff)).await?;
+        count_feeds(store).await?;
         let pruned = store.prune_events(cutoff).await?;
         if pruned > 0 {
             store.forget_deleted_contacts().await?;
@@ -63,6 +64,15 @@ pub async fn prune_once(
         .prune_idempotency(Timestamp::from_millis(cutoff))
         .await?;
     Ok((events, keys))
+}
+
+/// Brings every workspace's daily counts (the dashboard chart's rollup of the feed) up to
+/// the feed's end, so the events pruned next have been counted.
+async fn count_feeds(store: &dyn ServerStore) -> Result<(), StoreError> {
+    for workspace in store.list_workspaces().await? {
+        crate::store::count_whole_feed(store, &workspace.id, crate::store::MAX_COUNT_BATCH).await?;
+    }
+    Ok(())
 }
 
 /// How long the webhook deliveries log is kept.

@@ -1,24 +1,148 @@
-//! Subscriber activity over time, for the dashboard's overview: the change feed's events
-//! counted per day (as a store reads them), gathered into days, weeks or months, newest
-//! last. New = created or resubscribed; gone = unsubscribed or deleted (a contact that
-//! unsubscribed and was deleted later counts twice: a count per kind cannot tell).
+//! Subscriber activity over time, for the dashboard's overview: what each change-feed
+//! event adds to its day's counts ([`DayTally::count`], applied by the stores' daily-counts
+//! rollup as it reads the feed), and days gathered into the days, weeks or months of the
+//! chart, newest last.
+//!
+//! Gained and lost follow `subscribed` itself, whatever the event's kind: a contact created
+//! subscribed, resubscribed or confirmed is gained; one unsubscribed, suppressed while
+//! subscribed, erased or deleted while subscribed is lost (a contact that unsubscribed and
+//! was deleted later is lost once). So the net of a day is the change in subscribers.
 
 use super::events::EventKind;
 use super::timestamp::Timestamp;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use time::{Date, Duration as TimeDuration, Month, OffsetDateTime};
 
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
 
-/// The events of one kind on one day (days since the Unix epoch, UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DayCount {
+/// What happened on one day (days since the Unix epoch, UTC), counted from the feed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayTally {
     /// Days since 1970-01-01.
     pub day: i64,
-    /// What happened.
-    pub kind: EventKind,
-    /// How many times.
-    pub count: u64,
+    /// Contacts that became subscribed (created subscribed, resubscribed, confirmed).
+    pub gained: u64,
+    /// Contacts that stopped being subscribed (unsubscribed, suppressed, erased or deleted
+    /// while subscribed).
+    pub lost: u64,
+    /// Contacts created (subscribed or not).
+    pub created: u64,
+    /// `unsubscribed` events.
+    pub unsubscribed: u64,
+    /// Addresses suppressed for a hard bounce or a complaint.
+    pub bounced: u64,
+    /// Contacts deleted or erased.
+    pub deleted: u64,
+}
+
+impl DayTally {
+    /// An empty tally of `day`.
+    pub fn of_day(day: i64) -> DayTally {
+        DayTally {
+            day,
+            ..DayTally::default()
+        }
+    }
+
+    /// Adds what an event of `kind` with these `changes` (the feed's `{"field": {"old",
+    /// "new"}}`) tells.
+    pub fn count(&mut self, kind: EventKind, changes: &Map<String, Value>) {
+        let side = |field: &str, which: &str| {
+            changes
+                .get(field)
+                .and_then(|c| c.get(which))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        let (was, is) = (
+            side("subscribed", "old") == Value::Bool(true),
+            side("subscribed", "new") == Value::Bool(true),
+        );
+        match (was, is) {
+            (false, true) => self.gained += 1,
+            (true, false) => self.lost += 1,
+            _ => {}
+        }
+        match kind {
+            EventKind::Created => self.created += 1,
+            EventKind::Unsubscribed => self.unsubscribed += 1,
+            EventKind::Deleted | EventKind::Erased => self.deleted += 1,
+            EventKind::Suppressed => {
+                let reason = side("suppression", "new");
+                if reason == "bounced" || reason == "complained" {
+                    self.bounced += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The counts in the stores' column order: gained, lost, created, unsubscribed,
+    /// bounced, deleted.
+    pub fn columns(&self) -> [i64; 6] {
+        [
+            self.gained,
+            self.lost,
+            self.created,
+            self.unsubscribed,
+            self.bounced,
+            self.deleted,
+        ]
+        .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
+    /// The tally of `day` from counts in [`Self::columns`]' order.
+    pub fn from_columns(day: i64, columns: [i64; 6]) -> DayTally {
+        let [gained, lost, created, unsubscribed, bounced, deleted] =
+            columns.map(|n| u64::try_from(n).unwrap_or(0));
+        DayTally {
+            day,
+            gained,
+            lost,
+            created,
+            unsubscribed,
+            bounced,
+            deleted,
+        }
+    }
+
+    /// Adds another tally's counts (its day is not checked).
+    pub fn add(&mut self, other: &DayTally) {
+        self.gained += other.gained;
+        self.lost += other.lost;
+        self.created += other.created;
+        self.unsubscribed += other.unsubscribed;
+        self.bounced += other.bounced;
+        self.deleted += other.deleted;
+    }
+}
+
+/// A batch of stored feed events counted per day, as the rollup reads them.
+#[derive(Debug, Default)]
+pub struct Tallies(BTreeMap<i64, DayTally>);
+
+impl Tallies {
+    /// Adds a stored event: its kind's name, commit time and `changes` as stored (JSON
+    /// text). An unreadable one counts for nothing (the feed reports it when read).
+    pub fn add_stored(&mut self, kind: &str, at_millis: i64, changes: &str) {
+        let (Some(kind), Ok(Value::Object(changes))) =
+            (EventKind::parse(kind), serde_json::from_str(changes))
+        else {
+            return;
+        };
+        let day = at_millis.div_euclid(DAY_MS);
+        self.0
+            .entry(day)
+            .or_insert_with(|| DayTally::of_day(day))
+            .count(kind, &changes);
+    }
+
+    /// The days counted, oldest first.
+    pub fn days(&self) -> impl Iterator<Item = &DayTally> {
+        self.0.values()
+    }
 }
 
 /// How the overview groups days.
@@ -96,51 +220,28 @@ impl Period {
 pub struct Bucket {
     /// A label for people.
     pub label: String,
-    /// Contacts created or resubscribed.
-    pub new: u64,
-    /// Contacts unsubscribed or deleted.
-    pub gone: u64,
+    /// The bucket's counts, summed over its days (`day` is its first day).
+    pub tally: DayTally,
 }
 
 /// The buckets of `period` up to the one holding `today`, oldest first, every bucket
 /// present (zero when nothing happened).
-pub fn buckets(counts: &[DayCount], period: Period, today: i64) -> Vec<Bucket> {
+pub fn buckets(days: &[DayTally], period: Period, today: i64) -> Vec<Bucket> {
     let first = period.first_day(today);
-    let mut starts = Vec::new();
-    let mut day = first;
-    while day <= today {
+    let mut out: Vec<Bucket> = Vec::new();
+    for day in first..=today {
         let start = period.bucket_start(day);
-        if starts.last() != Some(&start) {
-            starts.push(start);
+        if out.last().map(|b| b.tally.day) != Some(start) {
+            out.push(Bucket {
+                label: period.label(start),
+                tally: DayTally::of_day(start),
+            });
         }
-        day += 1;
     }
-    let mut out: Vec<Bucket> = starts
-        .iter()
-        .map(|&s| Bucket {
-            label: period.label(s),
-            new: 0,
-            gone: 0,
-        })
-        .collect();
-    for c in counts.iter().filter(|c| c.day >= first && c.day <= today) {
-        let start = period.bucket_start(c.day);
-        let Some(i) = starts.iter().position(|&s| s == start) else {
-            continue;
-        };
-        match c.kind {
-            EventKind::Created | EventKind::Resubscribed | EventKind::Confirmed => {
-                out[i].new += c.count
-            }
-            EventKind::Unsubscribed
-            | EventKind::Deleted
-            | EventKind::Suppressed
-            | EventKind::Erased => out[i].gone += c.count,
-            EventKind::Updated
-            | EventKind::Reported
-            | EventKind::Unsuppressed
-            | EventKind::ConfirmationRequested
-            | EventKind::ConfirmationExpired => {}
+    for d in days.iter().filter(|d| d.day >= first && d.day <= today) {
+        let start = period.bucket_start(d.day);
+        if let Some(b) = out.iter_mut().find(|b| b.tally.day == start) {
+            b.tally.add(d);
         }
     }
     out
@@ -182,57 +283,77 @@ mod tests {
         day_of_ymd(y, m, d)
     }
 
+    fn changes(json: serde_json::Value) -> Map<String, Value> {
+        json.as_object().cloned().unwrap_or_default()
+    }
+
     #[test]
-    fn days_weeks_and_months_hold_every_bucket_and_count_new_and_gone() {
+    fn an_event_counts_by_what_happened_to_subscribed() {
+        let mut t = DayTally::of_day(1);
+        t.count(
+            EventKind::Created,
+            &changes(serde_json::json!({"subscribed": {"old": null, "new": true}})),
+        );
+        t.count(
+            EventKind::Created,
+            &changes(serde_json::json!({"subscribed": {"old": null, "new": false}})),
+        );
+        t.count(
+            EventKind::Suppressed,
+            &changes(
+                serde_json::json!({"subscribed": {"old": true, "new": false},
+                "suppression": {"old": null, "new": "bounced"}}),
+            ),
+        );
+        t.count(
+            EventKind::Deleted,
+            &changes(serde_json::json!({"subscribed": {"old": false, "new": null}})),
+        );
+        t.count(
+            EventKind::Updated,
+            &changes(serde_json::json!({"name": {"old": "a", "new": "b"}})),
+        );
+        let want = DayTally {
+            day: 1,
+            gained: 1,
+            lost: 1,
+            created: 2,
+            unsubscribed: 0,
+            bounced: 1,
+            deleted: 1,
+        };
+        assert_eq!(t, want);
+    }
+
+    #[test]
+    fn days_weeks_and_months_hold_every_bucket_and_sum_their_days() {
         let today = day(2026, 11, 29); // a Sunday
+        let tally = |day: i64, gained: u64, lost: u64| DayTally {
+            day,
+            gained,
+            lost,
+            ..DayTally::default()
+        };
         let counts = [
-            DayCount {
-                day: today,
-                kind: EventKind::Created,
-                count: 5,
-            },
-            DayCount {
-                day: today,
-                kind: EventKind::Resubscribed,
-                count: 1,
-            },
-            DayCount {
-                day: today - 1,
-                kind: EventKind::Unsubscribed,
-                count: 2,
-            },
-            DayCount {
-                day: today - 1,
-                kind: EventKind::Updated,
-                count: 9,
-            },
-            DayCount {
-                day: today - 40,
-                kind: EventKind::Deleted,
-                count: 3,
-            },
+            tally(today, 6, 0),
+            tally(today - 1, 0, 2),
+            tally(today - 40, 0, 3),
         ];
         let days = buckets(&counts, Period::Day, today);
         assert_eq!(days.len(), 30);
-        assert_eq!(
-            days[29],
-            Bucket {
-                label: "Nov 29".into(),
-                new: 6,
-                gone: 0
-            }
-        );
-        assert_eq!(days[28].gone, 2);
+        assert_eq!(days[29].label, "Nov 29");
+        assert_eq!((days[29].tally.gained, days[29].tally.lost), (6, 0));
+        assert_eq!(days[28].tally.lost, 2);
         let weeks = buckets(&counts, Period::Week, today);
         assert_eq!(weeks.len(), 12);
         assert_eq!(weeks[11].label, "week of Nov 23");
-        assert_eq!((weeks[11].new, weeks[11].gone), (6, 2));
-        assert_eq!(weeks.iter().map(|w| w.gone).sum::<u64>(), 5);
+        assert_eq!((weeks[11].tally.gained, weeks[11].tally.lost), (6, 2));
+        assert_eq!(weeks.iter().map(|w| w.tally.lost).sum::<u64>(), 5);
         let months = buckets(&counts, Period::Month, today);
         assert_eq!(months.len(), 12);
         assert_eq!(months[0].label, "Dec 2025");
         assert_eq!(months[11].label, "Nov 2026");
-        assert_eq!(months[10].gone, 3, "Oct 20");
+        assert_eq!(months[10].tally.lost, 3, "Oct 20");
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct ContactSearch {
     pub text: Option<String>,
     /// Only subscribed (`true`) or unsubscribed (`false`) contacts.
     pub subscribed: Option<bool>,
+    /// Only contacts whose address is suppressed (`true`) or is not (`false`).
+    pub suppressed: Option<bool>,
     /// Only contacts older than this cursor (the next page).
     pub before: Option<ContactCursor>,
     /// Most contacts returned.

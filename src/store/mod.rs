@@ -9,7 +9,7 @@
 //! [`InboundStore`] and [`PrivacyExportStore`] (bounce reports, access requests),
 //! [`ConfirmationStore`] (double opt-in), [`FormKeyStore`] (public sign-up forms),
 //! [`SessionStore`] (dashboard sign-ins), [`ContactSearchStore`] (the dashboard's contact
-//! search) and [`ActivityStore`] (its chart). A new one is a new file here with its trait
+//! search) and [`DailyCountStore`] (its chart). A new one is a new file here with its trait
 //! and types, and an `impl` in each backend. [`open`] gives every capability of one
 //! database; each part of purrlist takes only those it uses (the server a [`ServerStore`]). Backends fetch and
 //! persist; the domain decides, and its refusals come back as [`StoreError::Domain`]. The
@@ -22,11 +22,11 @@ pub mod postgres;
 pub mod privacy_export;
 pub mod sqlite;
 
-mod activity;
 mod admin;
 mod confirmations;
 mod contact_search;
 mod contacts;
+mod daily_counts;
 mod error;
 mod events;
 mod form_keys;
@@ -39,7 +39,6 @@ mod unsubscribe;
 mod url;
 mod webhooks;
 
-pub use activity::{ActivityStore, first_position_since};
 pub use admin::AdminStore;
 pub use confirmations::{
     AskToConfirm, ConfirmOutcome, ConfirmationRequest, ConfirmationStore, ConfirmationTarget,
@@ -49,6 +48,7 @@ pub use contact_search::{ContactCursor, ContactSearch, ContactSearchStore};
 pub use contacts::{
     BulkOutcome, ContactPage, ContactQuery, ContactStore, DeleteScope, UpdateOutcome,
 };
+pub use daily_counts::{DailyCountStore, MAX_COUNT_BATCH, count_whole_feed};
 pub use error::StoreError;
 pub use events::{EventQuery, EventStore};
 pub use form_keys::FormKeyStore;
@@ -89,7 +89,7 @@ pub trait ServerStore:
     + FormKeyStore
     + SessionStore
     + ContactSearchStore
-    + ActivityStore
+    + DailyCountStore
 {
 }
 
@@ -109,7 +109,7 @@ impl<T> ServerStore for T where
         + FormKeyStore
         + SessionStore
         + ContactSearchStore
-        + ActivityStore
+        + DailyCountStore
         + ?Sized
 {
 }

@@ -288,6 +288,7 @@ backend_test!(
             format!("/admin/w/{w}?period=month"),
             format!("/admin/w/{w}/imports"),
             format!("/admin/w/{w}/webhooks"),
+            format!("/admin/w/{w}/suppressions"),
             "/admin/keys".to_owned(),
             "/admin/nothing-here".to_owned(),
         ] {

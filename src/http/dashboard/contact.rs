@@ -1,27 +1,24 @@
-//! One contact's page: every field, its history from the change feed, and (for a key that
-//! may write) the edit form, the unsubscribe or resubscribe button and the way to the
+//! One contact's page: every field, its suppression state and history from the change
+//! feed with each event's evidence (`contact_consent`), and (for a key that may write) the edit form, the unsubscribe or resubscribe button and the way to the
 //! confirmation step of deleting it (the actions are `contact_actions`).
 
+use super::contact_consent::{
+    ConsentRecord, consent_record, history_table, short, suppression_state,
+};
 use super::contact_form::{self, ContactDraft, FormError};
 use super::form;
 use super::layout::{Frame, Section, csrf_field, notice, page, when};
 use super::response::{error_page, html_page, not_found_page, read_only_page};
 use super::session::SignedIn;
 use crate::domain::contact::Contact;
-use crate::domain::events::StoredEvent;
 use crate::domain::ids::ContactId;
 use crate::domain::workspace::Workspace;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::store::EventQuery;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
-use serde_json::Value;
-
-/// Most events of a contact's history shown.
-const HISTORY_LIMIT: u32 = 200;
 
 /// The workspace and contact a path names, when the key may see both and the contact is
 /// in that workspace; else the not-found page.
@@ -43,76 +40,6 @@ pub(super) async fn find(
     Ok((workspace, contact))
 }
 
-pub(super) async fn history(
-    state: &AppState,
-    contact: &Contact,
-) -> Result<Vec<StoredEvent>, Response> {
-    let mut events = state
-        .store
-        .list_events(EventQuery {
-            workspace: contact.workspace_id.clone(),
-            after: 0,
-            limit: HISTORY_LIMIT,
-            contact: Some(contact.id.clone()),
-        })
-        .await
-        .map_err(|e| error_page(&ApiError::from(e)))?;
-    events.reverse();
-    Ok(events)
-}
-
-fn short(value: &Value) -> String {
-    let text = match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(59).collect::<String>())
-    } else {
-        text
-    }
-}
-
-fn history_table(events: &[StoredEvent]) -> Markup {
-    html! {
-        @if events.is_empty() {
-            p.muted { "No changes are recorded (the feed may have been pruned)." }
-        } @else {
-            div.table-wrap {
-                table {
-                    caption.muted { "Changes, newest first" }
-                    thead { tr {
-                        th scope="col" { "When" }
-                        th scope="col" { "What" }
-                        th scope="col" { "By" }
-                        th scope="col" { "Changes" }
-                    } }
-                    tbody {
-                        @for e in events {
-                            tr {
-                                td data-label="When" { (when(e.created_at)) }
-                                td data-label="What" { (e.event.kind.as_str()) }
-                                td data-label="By" { div {
-                                    (e.actor.stored_kind().into_owned())
-                                    @if let Some(key) = e.actor.key_id() { br; code { (key) } }
-                                } }
-                                td data-label="Changes" { div {
-                                    @for (field, change) in &e.event.changes {
-                                        div {
-                                            strong { (field) } ": "
-                                            (short(&change["old"])) " → " (short(&change["new"]))
-                                        }
-                                    }
-                                } }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 fn done_message(query: Option<&str>) -> Option<&'static str> {
     match form::FormFields::parse(query.unwrap_or("").as_bytes()).get("done") {
         Some("created") => Some("The contact was added."),
@@ -129,8 +56,8 @@ pub(super) struct ContactView<'a> {
     pub workspace: &'a Workspace,
     /// The contact as stored.
     pub contact: &'a Contact,
-    /// Its history, newest first.
-    pub events: &'a [StoredEvent],
+    /// Its history and suppression.
+    pub consent: &'a ConsentRecord,
     /// The edit form's values.
     pub draft: ContactDraft,
     /// What is wrong with the posted form.
@@ -153,6 +80,8 @@ pub(super) fn contact_page(signed_in: &SignedIn, view: &ContactView<'_>) -> Mark
                 dl.fields {
                     dt { "Subscription" }
                     dd { @if c.subscribed { "Subscribed" } @else { "Unsubscribed" } }
+                    dt { "Suppression" }
+                    (suppression_state(view.consent.suppression.as_ref()))
                     dt { "Name" } dd { (c.name) }
                     dt { "First name" } dd { (c.first_name) }
                     dt { "Last name" } dd { (c.last_name) }
@@ -185,8 +114,8 @@ pub(super) fn contact_page(signed_in: &SignedIn, view: &ContactView<'_>) -> Mark
                     (contact_form::render(signed_in, &view.draft, view.error.as_ref(), &base, "Save changes", Some(c.version)))
                 }
             }
-            h2 { "History" }
-            (history_table(view.events))
+            h2 { "Consent history" }
+            (history_table(&view.consent.events))
         },
     )
 }
@@ -202,14 +131,14 @@ pub async fn show(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let events = match history(&state, &contact).await {
-        Ok(events) => events,
+    let consent = match consent_record(&state, &contact).await {
+        Ok(consent) => consent,
         Err(page) => return page,
     };
     let view = ContactView {
         workspace: &workspace,
         contact: &contact,
-        events: &events,
+        consent: &consent,
         draft: ContactDraft::of(&contact),
         error: None,
         done: done_message(query.as_deref()),

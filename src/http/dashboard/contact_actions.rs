@@ -3,7 +3,8 @@
 //! by `domain::patch_input` as a PUT body), recorded with the signed-in key as
 //! `Actor::Dashboard`.
 
-use super::contact::{ContactView, contact_page, find, history};
+use super::contact::{ContactView, contact_page, find};
+use super::contact_consent::consent_record;
 use super::contact_form::{ContactDraft, FormError};
 use super::form;
 use super::response::{error_page, html_page, read_only_page, see_other};
@@ -63,14 +64,14 @@ pub async fn edit(
         )),
         Err(e) => match FormError::of(&e) {
             Some(error) => {
-                let events = match history(&state, &contact).await {
-                    Ok(events) => events,
+                let consent = match consent_record(&state, &contact).await {
+                    Ok(consent) => consent,
                     Err(page) => return page,
                 };
                 let view = ContactView {
                     workspace: &workspace,
                     contact: &contact,
-                    events: &events,
+                    consent: &consent,
                     draft,
                     error: Some(error),
                     done: None,

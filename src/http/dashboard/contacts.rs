@@ -1,11 +1,12 @@
-//! The contacts of a workspace: search by email or name, filter by subscription, newest
-//! first, paged by keyset ("Next page" starts after the last row shown), so a page deep in
+//! The contacts of a workspace: search by email or name, filter by subscription and
+//! suppression (`contacts_query` reads what was asked), newest first, paged by keyset ("Next page" starts after the last row shown), so a page deep in
 //! a million contacts costs what the first one does; and adding a contact.
 
 use super::contact_form::{self, ContactDraft, FormError};
-use super::form::{self, FormFields};
+use super::contacts_query::ListQuery;
+use super::form;
 use super::layout::{Frame, Section, notice, page, when};
-use super::response::{error_page, html_page, read_only_page, see_other};
+use super::response::{error_page, html_page, see_other};
 use super::session::SignedIn;
 use crate::domain::bulk::parse_bulk_item;
 use crate::domain::contact::Contact;
@@ -25,44 +26,6 @@ use serde_json::Value;
 /// Contacts on one page.
 pub const PAGE_SIZE: u32 = 50;
 
-/// What the list was asked for.
-#[derive(Debug, Default)]
-struct ListQuery {
-    done: Option<&'static str>,
-    text: String,
-    subscribed: Option<bool>,
-    before: Option<ContactCursor>,
-}
-
-impl ListQuery {
-    fn parse(raw: Option<&str>) -> ListQuery {
-        let fields = FormFields::parse(raw.unwrap_or("").as_bytes());
-        ListQuery {
-            done: (fields.text("done") == "deleted").then_some("The contact was deleted."),
-            text: fields.text("q").trim().to_owned(),
-            subscribed: match fields.text("subscribed") {
-                "yes" => Some(true),
-                "no" => Some(false),
-                _ => None,
-            },
-            before: fields.get("before").and_then(ContactCursor::parse),
-        }
-    }
-
-    /// The query string of this search starting after `cursor`.
-    fn next(&self, cursor: &ContactCursor) -> String {
-        let mut out = form_urlencoded::Serializer::new(String::new());
-        if !self.text.is_empty() {
-            out.append_pair("q", &self.text);
-        }
-        if let Some(subscribed) = self.subscribed {
-            out.append_pair("subscribed", if subscribed { "yes" } else { "no" });
-        }
-        out.append_pair("before", &cursor.to_text());
-        out.finish()
-    }
-}
-
 /// One page and whether another follows. A whole email is looked up exactly (the unique
 /// index); other text is searched in emails and names.
 async fn find(
@@ -70,7 +33,10 @@ async fn find(
     workspace: &Workspace,
     query: &ListQuery,
 ) -> Result<(Vec<Contact>, bool), ApiError> {
-    if EmailAddress::parse(&query.text).is_ok() && query.before.is_none() {
+    if EmailAddress::parse(&query.text).is_ok()
+        && query.before.is_none()
+        && query.suppressed.is_none()
+    {
         let mut exact = ContactQuery::count_of(workspace.id.clone());
         exact.email = Some(normal_form(&query.text));
         exact.subscribed = query.subscribed;
@@ -85,6 +51,7 @@ async fn find(
             workspace: workspace.id.clone(),
             text: (!query.text.is_empty()).then(|| query.text.to_lowercase()),
             subscribed: query.subscribed,
+            suppressed: query.suppressed,
             before: query.before.clone(),
             limit: PAGE_SIZE + 1,
         })
@@ -110,6 +77,7 @@ fn list_page(
 ) -> Markup {
     let base = format!("/admin/w/{}/contacts", workspace.id);
     let selected = |value: Option<bool>| query.subscribed == value;
+    let suppression = |value: Option<bool>| query.suppressed == value;
     page(
         "Contacts",
         Frame::of(signed_in, Section::Contacts).in_workspace(workspace),
@@ -127,6 +95,14 @@ fn list_page(
                         option value="" selected[selected(None)] { "All" }
                         option value="yes" selected[selected(Some(true))] { "Subscribed" }
                         option value="no" selected[selected(Some(false))] { "Unsubscribed" }
+                    }
+                }
+                div.field {
+                    label for="suppression" { "Suppression" }
+                    select id="suppression" name="suppression" {
+                        option value="" selected[suppression(None)] { "All" }
+                        option value="yes" selected[suppression(Some(true))] { "Suppressed" }
+                        option value="no" selected[suppression(Some(false))] { "Not suppressed" }
                     }
                 }
                 div { button type="submit" { "Search" } }
@@ -172,18 +148,6 @@ fn list_page(
             }
         },
     )
-}
-
-impl ListQuery {
-    /// The query string of this search from its first page.
-    fn first(&self) -> String {
-        let mut out = form_urlencoded::Serializer::new(String::new());
-        out.append_pair("q", &self.text);
-        if let Some(subscribed) = self.subscribed {
-            out.append_pair("subscribed", if subscribed { "yes" } else { "no" });
-        }
-        out.finish()
-    }
 }
 
 fn add_form(
@@ -242,17 +206,11 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let fields = match form::read(&state, &signed_in, &headers, body).await {
-        Ok(fields) => fields,
-        Err(page) => return page,
-    };
-    let workspace = match signed_in.workspace(&state, &workspace).await {
-        Ok(workspace) => workspace,
-        Err(page) => return page,
-    };
-    if !signed_in.may_write() {
-        return read_only_page();
-    }
+    let (fields, workspace) =
+        match form::write_in_workspace(&state, &signed_in, &workspace, &headers, body).await {
+            Ok(found) => found,
+            Err(page) => return page,
+        };
     let draft = ContactDraft::posted(&fields);
     match add(&state, &signed_in, &workspace, &draft).await {
         Ok(id) => see_other(&format!(

@@ -7,6 +7,7 @@
 use super::layout::Frame;
 use super::response::message_page;
 use super::session::SignedIn;
+use crate::domain::workspace::Workspace;
 use crate::http::AppState;
 use crate::http::request_body;
 use axum::body::Body;
@@ -118,6 +119,24 @@ pub async fn read(
         return Err(refused());
     }
     Ok(fields)
+}
+
+/// A write's form in a workspace: the form read with its CSRF token checked, then the
+/// workspace the path names (404 unless the key may use it), then the key's right to write
+/// (403 for a read-only key), in that order.
+pub async fn write_in_workspace(
+    state: &AppState,
+    signed_in: &SignedIn,
+    workspace: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(FormFields, Workspace), Response> {
+    let fields = read(state, signed_in, headers, body).await?;
+    let workspace = signed_in.workspace(state, workspace).await?;
+    if !signed_in.may_write() {
+        return Err(super::response::read_only_page());
+    }
+    Ok((fields, workspace))
 }
 
 #[cfg(test)]

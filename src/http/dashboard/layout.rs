@@ -19,6 +19,8 @@ pub enum Section {
     Contacts,
     /// A workspace's webhooks.
     Webhooks,
+    /// A workspace's suppressions.
+    Suppressions,
     /// A workspace's imports.
     Imports,
     /// API keys.
@@ -98,6 +100,7 @@ pub fn page(title: &str, frame: Frame<'_>, content: Markup) -> Markup {
                                         (nav_link(&format!("/admin/w/{}", w.id), "Overview", frame.section == Section::Overview))
                                         (nav_link(&format!("/admin/w/{}/contacts", w.id), "Contacts", frame.section == Section::Contacts))
                                         (nav_link(&format!("/admin/w/{}/imports", w.id), "Import", frame.section == Section::Imports))
+                                        (nav_link(&format!("/admin/w/{}/suppressions", w.id), "Suppressions", frame.section == Section::Suppressions))
                                         (nav_link(&format!("/admin/w/{}/webhooks", w.id), "Webhooks", frame.section == Section::Webhooks))
                                     }
                                     @if signed_in.may_manage_keys() {

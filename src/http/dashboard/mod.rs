@@ -9,16 +9,19 @@
 //! One file per page: `workspaces` (the list, create), `overview` (counts, the `chart`,
 //! rename), `contacts` (search, add), `contact` and `contact_actions` (one contact: edit,
 //! unsubscribe, resubscribe, delete, history), `imports` (upload, dry run, progress, bad
-//! rows), `export` (the download), `webhooks` and `webhook` (add; test, deliveries, replay,
+//! rows), `export` (the download), `suppressions` (list, add, lift), `webhooks` and `webhook` (add; test, deliveries, replay,
 //! switch on and off), `keys` (create, revoke); beside them `layout` (the frame of every
-//! page), `contact_form`, `form` (reading a posted form), `login_limit` and `assets`.
+//! page), `contact_form`, `form` (reading a posted form), `login_limit`, `assets` and `rollup` (the chart's counts
+//! brought up to date).
 
 pub mod assets;
 pub mod chart;
 pub mod contact;
 pub mod contact_actions;
+pub mod contact_consent;
 pub mod contact_form;
 pub mod contacts;
+pub mod contacts_query;
 pub mod export;
 pub mod form;
 pub mod imports;
@@ -28,7 +31,9 @@ pub mod login;
 pub mod login_limit;
 pub mod overview;
 pub mod response;
+pub mod rollup;
 pub mod session;
+pub mod suppressions;
 pub mod webhook;
 pub mod webhooks;
 pub mod workspaces;
@@ -57,6 +62,8 @@ pub struct Dashboard {
     pub settings: DashboardSettings,
     /// Failed sign-ins per client address.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Workspaces whose chart counts are being caught up in the background.
+    pub counting: Arc<rollup::Counting>,
 }
 
 impl Dashboard {
@@ -65,6 +72,7 @@ impl Dashboard {
         Dashboard {
             settings,
             login_limiter: Arc::default(),
+            counting: Arc::default(),
         }
     }
 }
@@ -107,6 +115,14 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::disable()),
         )
         .route("/admin/w/{workspace}/imports/{id}", get(imports::job))
+        .route(
+            "/admin/w/{workspace}/suppressions",
+            get(suppressions::list).post(suppressions::create),
+        )
+        .route(
+            "/admin/w/{workspace}/suppressions/{id}/lift",
+            post(suppressions::lift),
+        )
         .route(
             "/admin/w/{workspace}/webhooks",
             get(webhooks::list).post(webhooks::create),

@@ -1,13 +1,14 @@
 //! A workspace's overview: its subscribed and unsubscribed counts (from the per-workspace
 //! counts the stores keep), growth and churn per day, week or month (`chart`, from the
-//! feed's activity), the export links, and renaming it (the rule of
-//! `PATCH /v1/workspaces/{id}`: the name subscribers see on the unsubscribe page).
+//! daily counts, caught up with the feed first by `rollup`), the export links, and
+//! renaming it (the rule of `PATCH /v1/workspaces/{id}`: the name subscribers see on the
+//! unsubscribe page).
 
 use super::layout::{Frame, Section, TextField, csrf_field, notice, page, when};
-use super::response::{error_page, html_page, read_only_page, see_other};
+use super::response::{error_page, html_page, see_other};
 use super::session::SignedIn;
-use super::{chart, form};
-use crate::domain::activity::{Bucket, DAY_MS, Period, buckets, day_of};
+use super::{chart, form, rollup};
+use crate::domain::activity::{Bucket, Period, buckets, day_of};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::{Workspace, parse_workspace_name};
 use crate::http::AppState;
@@ -52,20 +53,25 @@ async fn counts(state: &AppState, workspace: &Workspace) -> Result<Counts, Respo
     })
 }
 
-/// The overview's chart for `period`, from the feed's activity since its first bucket.
+/// The overview's chart for `period`, from the daily counts once they have caught up with
+/// the feed (as far as one request may count); `false` when some events are still being
+/// counted in the background.
 async fn activity(
     state: &AppState,
     workspace: &Workspace,
     period: Period,
-) -> Result<Vec<Bucket>, Response> {
-    let today = day_of(Timestamp::now());
-    let since = Timestamp::from_millis(period.first_day(today) * DAY_MS);
-    let counts = state
-        .store
-        .daily_activity(&workspace.id, since)
+) -> Result<(Vec<Bucket>, bool), Response> {
+    let failed = |e| error_page(&ApiError::from(e));
+    let up_to_date = rollup::catch_up(state, &workspace.id)
         .await
-        .map_err(|e| error_page(&ApiError::from(e)))?;
-    Ok(buckets(&counts, period, today))
+        .map_err(failed)?;
+    let today = day_of(Timestamp::now());
+    let days = state
+        .store
+        .daily_counts(&workspace.id, period.first_day(today))
+        .await
+        .map_err(failed)?;
+    Ok((buckets(&days, period, today), up_to_date))
 }
 
 struct Overview<'a> {
@@ -73,6 +79,8 @@ struct Overview<'a> {
     counts: Counts,
     period: Period,
     buckets: Vec<Bucket>,
+    /// Whether every event of the feed is in the chart's counts.
+    up_to_date: bool,
 }
 
 async fn load_overview<'a>(
@@ -80,11 +88,13 @@ async fn load_overview<'a>(
     workspace: &'a Workspace,
     period: Period,
 ) -> Result<Overview<'a>, Response> {
+    let (buckets, up_to_date) = activity(state, workspace, period).await?;
     Ok(Overview {
         workspace,
         counts: counts(state, workspace).await?,
         period,
-        buckets: activity(state, workspace, period).await?,
+        buckets,
+        up_to_date,
     })
 }
 
@@ -117,7 +127,10 @@ fn overview_page(
                     }
                 }
             }
-            (chart::render(&view.buckets, view.period))
+            @if !view.up_to_date {
+                p.muted role="status" { "Recent changes are still being counted (a big import?): reload in a moment for the full chart." }
+            }
+            (chart::render(&view.buckets, view.period, counts.subscribed))
             p { a href=(contacts) { "Search and edit contacts" } }
             h2 { "Export" }
             p {
@@ -179,17 +192,11 @@ pub async fn rename(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let fields = match form::read(&state, &signed_in, &headers, body).await {
-        Ok(fields) => fields,
-        Err(page) => return page,
-    };
-    let workspace = match signed_in.workspace(&state, &workspace).await {
-        Ok(workspace) => workspace,
-        Err(page) => return page,
-    };
-    if !signed_in.may_write() {
-        return read_only_page();
-    }
+    let (fields, workspace) =
+        match form::write_in_workspace(&state, &signed_in, &workspace, &headers, body).await {
+            Ok(found) => found,
+            Err(page) => return page,
+        };
     let given = fields.text("name");
     let name = match parse_workspace_name(given) {
         Ok(name) => name,

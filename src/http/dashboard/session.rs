@@ -10,6 +10,7 @@ use crate::domain::session::{SessionHash, SessionSecret};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::http::AppState;
+use crate::http::client_evidence::ClientEvidence;
 use crate::http::error::ApiError;
 use crate::http::middleware::auth::Caller;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -25,6 +26,8 @@ pub struct SignedIn {
     secret: SessionSecret,
     /// The key the session signed in with, as stored now (never revoked here).
     pub key: ApiKey,
+    /// Where the request came from, kept in its writes' evidence as an API request's is.
+    client: ClientEvidence,
 }
 
 impl SignedIn {
@@ -55,12 +58,11 @@ impl SignedIn {
         Actor::Dashboard(self.key.id.clone())
     }
 
-    /// The origin of this session's writes: its actor, with the source `dashboard`.
+    /// The origin of this session's writes: its actor, with the source `dashboard` and the
+    /// client's address, user agent and request id (the API's `ClientEvidence`, honouring
+    /// `PURRLIST_TRUSTED_PROXIES`).
     pub fn origin(&self) -> crate::domain::evidence::Origin {
-        crate::domain::evidence::Origin::new(
-            self.actor(),
-            crate::domain::evidence::Evidence::from_source("dashboard"),
-        )
+        crate::domain::evidence::Origin::new(self.actor(), self.client.evidence("dashboard"))
     }
 
     /// Whether the key may change anything.
@@ -162,6 +164,7 @@ impl FromRequestParts<AppState> for SignedIn {
         Ok(SignedIn {
             secret,
             key: found.key,
+            client: ClientEvidence::of(parts, state),
         })
     }
 }

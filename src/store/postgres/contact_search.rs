@@ -1,5 +1,6 @@
 //! The dashboard's contact search: [`ContactSearchStore`] on PostgreSQL. Newest first along
-//! the list indexes; a text search reads rows in that order until the page is full.
+//! the list indexes; a text search, or the suppression filter (one probe of
+//! `suppressions_address` per row), reads rows in that order until the page is full.
 
 use super::PostgresStore;
 use super::rows::{CONTACT_COLUMNS, contacts_from_rows};
@@ -10,6 +11,10 @@ use async_trait::async_trait;
 use deadpool_postgres::Client;
 use tokio_postgres::types::ToSql;
 
+/// Whether the row's address is suppressed (the `suppressions_address` index).
+const SUPPRESSED: &str = "EXISTS (SELECT 1 FROM suppressions s \
+     WHERE s.workspace_id = contacts.workspace_id AND s.email = contacts.email_norm)";
+
 async fn search(client: &Client, search: &ContactSearch) -> Result<Vec<Contact>, StoreError> {
     let workspace = search.workspace.as_str();
     let mut filter = String::from("workspace_id = $1");
@@ -17,6 +22,10 @@ async fn search(client: &Client, search: &ContactSearch) -> Result<Vec<Contact>,
     if let Some(subscribed) = &search.subscribed {
         args.push(subscribed);
         filter.push_str(&format!(" AND subscribed = ${}", args.len()));
+    }
+    if let Some(suppressed) = search.suppressed {
+        filter.push_str(if suppressed { " AND " } else { " AND NOT " });
+        filter.push_str(SUPPRESSED);
     }
     let cursor = search
         .before

@@ -69,7 +69,7 @@ use tokio_postgres::Row;
 pub const SETTLE_WAIT: Duration = Duration::from_secs(5);
 
 /// The reading statement's horizon: no transaction below it is still running.
-const HORIZON: &str = "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)";
+pub(super) const HORIZON: &str = "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)";
 
 /// Records the events of (before, after) pairs, in order, skipping pairs that changed
 /// nothing. Call it after the writes whose rows it describes, in their transaction.
@@ -289,7 +289,7 @@ async fn read_page(
 }
 
 /// The oldest transaction still running, as the feed's horizon.
-async fn horizon(client: &Client) -> Result<i64, StoreError> {
+pub(super) async fn horizon(client: &Client) -> Result<i64, StoreError> {
     Ok(client
         .row(&format!("SELECT {HORIZON}"), &[])
         .await?

@@ -31,13 +31,13 @@ macro_rules! read_on_replica_or_primary {
     }};
 }
 
-mod activity;
 mod admin;
 mod batcher;
 mod bulk;
 mod confirmations;
 mod contact_search;
 mod contacts;
+mod daily_counts;
 mod erasure;
 mod errors;
 mod events;

@@ -57,6 +57,14 @@ const MIGRATIONS: &[(i32, &str)] = &[
         11,
         include_str!("../../../migrations/postgres/0011_sessions.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/postgres/0012_daily_counts.sql"),
+    ),
+    (
+        13,
+        include_str!("../../../migrations/postgres/0013_suppressions_by_address.sql"),
+    ),
 ];
 
 /// The migration after whose SQL [`recompute_email_norms`] runs.

@@ -1,6 +1,7 @@
 //! The dashboard's contact search: [`ContactSearchStore`] on SQLite. Newest first along the
 //! list indexes (`contacts_workspace_order`, and `…_subscribed_order` when filtered); a
-//! text search reads rows in that order until the page is full.
+//! text search, or the suppression filter (one probe of `suppressions_address` per row),
+//! reads rows in that order until the page is full.
 
 use super::SqliteStore;
 use super::rows::{CONTACT_COLUMNS, contact_from_row};
@@ -9,6 +10,10 @@ use crate::store::{ContactSearch, ContactSearchStore, StoreError};
 use async_trait::async_trait;
 use rusqlite::{Connection, ToSql, params_from_iter};
 
+/// Whether the row's address is suppressed (the `suppressions_address` index).
+const SUPPRESSED: &str = "EXISTS (SELECT 1 FROM suppressions s \
+     WHERE s.workspace_id = contacts.workspace_id AND s.email = contacts.email_norm)";
+
 fn search(conn: &Connection, search: &ContactSearch) -> Result<Vec<Contact>, StoreError> {
     let workspace = search.workspace.as_str();
     let mut filter = String::from("workspace_id = ?");
@@ -16,6 +21,10 @@ fn search(conn: &Connection, search: &ContactSearch) -> Result<Vec<Contact>, Sto
     if let Some(subscribed) = &search.subscribed {
         filter.push_str(" AND subscribed = ?");
         args.push(subscribed);
+    }
+    if let Some(suppressed) = search.suppressed {
+        filter.push_str(if suppressed { " AND " } else { " AND NOT " });
+        filter.push_str(SUPPRESSED);
     }
     let cursor = search
         .before

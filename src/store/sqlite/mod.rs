@@ -5,12 +5,12 @@
 //! with `erasure` and `suppression_copy`): writes go to the
 //! writer thread, reads to the reader pool.
 
-mod activity;
 mod admin;
 mod checkpointer;
 mod confirmations;
 mod contact_search;
 mod contacts;
+mod daily_counts;
 mod erasure;
 mod events;
 mod files;

@@ -17,6 +17,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0010_suppressions.sql"),
     include_str!("../../../migrations/sqlite/0011_double_opt_in.sql"),
     include_str!("../../../migrations/sqlite/0012_sessions.sql"),
+    include_str!("../../../migrations/sqlite/0013_daily_counts.sql"),
+    include_str!("../../../migrations/sqlite/0014_suppressions_by_address.sql"),
 ];
 
 /// The migration (1-based) after whose SQL [`recompute_email_norms`] runs.
