@@ -67,7 +67,9 @@ pub use transfer::{
 };
 pub use unsubscribe::{UnsubscribeStore, UnsubscribeTarget};
 pub use url::{DatabaseUrl, redact_url};
-pub use webhooks::{DeliveryRecord, EndpointLag, OneOff, Outcome, WebhookStore};
+pub use webhooks::{
+    DeliveryRecord, EndpointLag, Failure, MessageSource, OneOff, Progress, WebhookStore,
+};
 
 use std::sync::Arc;
 

@@ -13,6 +13,7 @@
 pub mod rows;
 
 use super::StoreError;
+use crate::domain::contact::Contact;
 use crate::domain::events::StoredEvent;
 use crate::domain::ids::{ContactId, WebhookId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
@@ -58,15 +59,58 @@ pub struct OneOff {
     pub created_at: Timestamp,
 }
 
-/// What an attempt at the endpoint's next feed event did to its position.
+/// What a worker did since it last wrote its position: events accepted or skipped (the
+/// cursor moves to `to`), every attempt made, and what became of the event after `to` if
+/// it was attempted and not accepted. Written in one transaction (`record_progress`), so
+/// a worker takes the writer once per batch of deliveries, not once per delivery; what was
+/// sent but not yet written is sent again after a crash (at least once, same `webhook-id`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// The cursor the endpoint had at the last write (the write applies only at it).
+    pub from: i64,
+    /// The cursor now: the last event accepted or skipped (`from` when none).
+    pub to: i64,
+    /// Every attempt since the last write, oldest first.
+    pub deliveries: Vec<DeliveryRecord>,
+    /// The event after `to` failed: retry it later, or the schedule is spent.
+    pub failure: Option<Failure>,
+}
+
+impl Progress {
+    /// Nothing done yet from cursor `at`.
+    pub fn at(cursor: i64) -> Progress {
+        Progress {
+            from: cursor,
+            to: cursor,
+            deliveries: Vec::new(),
+            failure: None,
+        }
+    }
+
+    /// Whether there is anything to write.
+    pub fn is_empty(&self) -> bool {
+        self.from == self.to && self.deliveries.is_empty() && self.failure.is_none()
+    }
+}
+
+/// What a failed attempt at the endpoint's next feed event does to its retry state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Accepted: the cursor moves to this event, the retry state is cleared.
-    Accepted(i64),
+pub enum Failure {
     /// Refused or unanswered: try again at this time, `attempt` failures so far.
     Retry { attempt: u32, at: Timestamp },
     /// The schedule is spent: the endpoint is marked failing and disabled.
     Exhausted { attempt: u32 },
+}
+
+/// What the message of one feed event is rebuilt from (`webhooks::message`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageSource {
+    /// The contact as it is now, if it still exists in the event's workspace.
+    pub contact: Option<Contact>,
+    /// What its deletion kept, when it does not exist any more.
+    pub deleted: Option<DeletedContact>,
+    /// Its events after this one, oldest first (at most the limit asked for).
+    pub later: Vec<StoredEvent>,
 }
 
 /// Lag of one endpoint for `/metrics`.
@@ -147,24 +191,16 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn release_webhook(&self, id: &WebhookId, node: &str) -> Result<(), StoreError>;
     /// Clears every lease: for a backend only one server can open (SQLite), at start.
     async fn clear_webhook_leases(&self) -> Result<(), StoreError>;
-    /// Moves the cursor from `from` past events the endpoint does not receive, to `to`.
-    async fn skip_to(
+    /// Writes a worker's progress in one transaction: logs its attempts and moves the
+    /// cursor from `progress.from` to `progress.to` with the retry state its failure
+    /// implies (cleared when none). The position changes only while the endpoint is
+    /// enabled, leased to `node` and still at `from` (a replay or a switch off in between
+    /// wins); false otherwise. The attempts are logged either way.
+    async fn record_progress(
         &self,
         id: &WebhookId,
         node: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<bool, StoreError>;
-    /// Logs an attempt at the feed event after cursor `from` and applies its outcome, in one
-    /// transaction. The outcome applies only while the endpoint is enabled, leased to `node`
-    /// and still at `from` (a replay or a switch off in between wins); false otherwise.
-    async fn record_attempt(
-        &self,
-        id: &WebhookId,
-        node: &str,
-        from: i64,
-        delivery: DeliveryRecord,
-        outcome: Outcome,
+        progress: Progress,
     ) -> Result<bool, StoreError>;
     /// The queued one-offs of an endpoint, oldest first, at most `limit`.
     async fn one_offs(&self, id: &WebhookId, limit: u32) -> Result<Vec<OneOff>, StoreError>;
@@ -187,6 +223,14 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Every endpoint's lag, counting at most `cap` pending events each.
     async fn webhook_lag(&self, cap: u32) -> Result<Vec<EndpointLag>, StoreError>;
 
+    /// What the messages of these feed events are rebuilt from, one per event in order,
+    /// read together (on SQLite in one read): each contact as it is now, or what its
+    /// deletion kept, and its next `history` events after that event.
+    async fn message_sources(
+        &self,
+        events: &[StoredEvent],
+        history: u32,
+    ) -> Result<Vec<MessageSource>, StoreError>;
     /// One event of a workspace's feed by its id (seq), for a replay of that event.
     async fn webhook_event(
         &self,

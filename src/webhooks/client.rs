@@ -4,7 +4,9 @@
 //! address that was checked (DNS can change between creation and delivery, and between
 //! two deliveries). Addresses written as IP literals are checked before sending.
 
+use super::background::Background;
 use crate::domain::webhook_address::refusal;
+use bytes::Bytes;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{StatusCode, Url};
 use std::net::{IpAddr, SocketAddr};
@@ -70,38 +72,56 @@ pub fn check_addresses(
     Ok(())
 }
 
-/// The deliverer's client.
+/// The deliverer's client; its requests run on a [`Background`] thread.
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
     allow_private: bool,
+    background: Arc<Background>,
 }
 
 impl Sender {
     /// A client; `allow_private` turns the address check off (development and tests).
-    pub fn new(allow_private: bool) -> anyhow::Result<Sender> {
+    /// Connections are kept alive between messages: up to `idle_per_host` of one host
+    /// (one per worker that may post to it at once), so endpoints on the same host do not
+    /// open a connection per message.
+    pub fn new(allow_private: bool, idle_per_host: usize) -> anyhow::Result<Sender> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(ATTEMPT_TIMEOUT)
             .connect_timeout(ATTEMPT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(2)
+            .pool_max_idle_per_host(idle_per_host.max(1))
             .user_agent(concat!("purrlist-webhooks/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(CheckedResolver { allow_private }))
             .build()?;
         Ok(Sender {
             client,
             allow_private,
+            background: Arc::new(Background::start("webhook-http")?),
         })
     }
 
-    /// Posts one message and reads at most 1 KiB of the answer, all within the time limit.
-    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
+    /// Posts one message and reads at most 1 KiB of the answer, all within the time limit,
+    /// on the background thread.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Bytes,
+    ) -> Answer {
         let started = Instant::now();
-        let result = tokio::time::timeout(ATTEMPT_TIMEOUT, self.post_inner(url, headers, body))
+        let (me, url) = (self.clone(), url.to_owned());
+        let result = self
+            .background
+            .run(async move {
+                tokio::time::timeout(ATTEMPT_TIMEOUT, me.post_inner(&url, &headers, body))
+                    .await
+                    .unwrap_or_else(|_| Err("timed out after 15 s".to_owned()))
+            })
             .await
-            .unwrap_or_else(|_| Err("timed out after 15 s".to_owned()));
+            .unwrap_or_else(|| Err("the webhook thread stopped".to_owned()));
         let (status, error, body) = match result {
             Ok((status, body)) => {
                 let error = (!status.is_success()).then(|| format!("status {}", status.as_u16()));
@@ -121,7 +141,7 @@ impl Sender {
         &self,
         url: &str,
         headers: &[(&str, String)],
-        body: Vec<u8>,
+        body: Bytes,
     ) -> Result<(StatusCode, String), String> {
         let parsed = Url::parse(url).map_err(|e| format!("bad url: {e}"))?;
         if !self.allow_private

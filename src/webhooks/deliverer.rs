@@ -5,15 +5,18 @@
 //!
 //! A worker sends the endpoint's queued one-offs, then walks its feed from the cursor a
 //! page at a time: an event the endpoint does not want moves the cursor on; any other is
-//! sent until accepted, and the cursor moves only when it is (recorded after the answer,
-//! so a crash in between sends it again with the same `webhook-id`: at least once, in
-//! order). A failure waits the schedule's next delay (in the worker when short, otherwise
-//! by leaving the endpoint until its retry time); a spent schedule disables the endpoint.
+//! sent until accepted, and the cursor moves only when it is (written after the answers,
+//! a page at a time, so a crash in between sends them again with the same `webhook-id`:
+//! at least once, in order). A failure waits the schedule's next delay (in the worker when
+//! short, otherwise by leaving the endpoint until its retry time); a spent schedule
+//! disables the endpoint. A worker that caught up lingers a moment for new events.
 //!
-//! Rooms: this file is the loop and the leases; `worker` walks one endpoint's feed and
-//! makes each attempt; `one_offs` sends replayed events and test messages.
+//! Rooms: this file is the loop and the leases; `worker` walks one endpoint's feed, makes
+//! each attempt and writes its progress; `pages` reads the feed and builds each event's
+//! message once for all endpoints; `one_offs` sends replayed events and test messages.
 
 mod one_offs;
+mod pages;
 mod worker;
 
 use super::client::Sender;
@@ -27,8 +30,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// Feed events read at once by a worker.
-const PAGE: u32 = 100;
+/// Feed events read at once by a worker (and written as one batch of progress).
+const PAGE: u32 = 256;
+/// How long a worker that caught up keeps its endpoint, looking for new events every
+/// `LINGER_POLL`, while this node has free slots: a busy endpoint's next events go out
+/// within milliseconds instead of at the next poll.
+const LINGER: Duration = Duration::from_secs(2);
+/// How often a lingering worker looks.
+const LINGER_POLL: Duration = Duration::from_millis(10);
 /// The longest wait a worker sleeps through itself (holding its lease and slot).
 const SLEEP_AT_MOST: Duration = Duration::from_secs(10);
 /// One-offs sent per round.
@@ -43,6 +52,7 @@ pub struct Deliverer {
     node: String,
     running: Mutex<HashSet<WebhookId>>,
     slots: Arc<Semaphore>,
+    built: Arc<pages::Built>,
 }
 
 /// Why a worker stops early.
@@ -67,10 +77,11 @@ impl Deliverer {
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let settings = hooks.settings.clone();
         let deliverer = Arc::new(Deliverer {
-            sender: Sender::new(settings.allow_private)?,
+            sender: Sender::new(settings.allow_private, settings.concurrency)?,
             node: format!("node-{}", crate::domain::ids::random_body(12)),
             slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             running: Mutex::default(),
+            built: Arc::default(),
             store,
             settings,
             hooks,
@@ -121,7 +132,7 @@ impl Deliverer {
         }
     }
 
-    async fn work(&self, id: &WebhookId) {
+    async fn work(self: &Arc<Self>, id: &WebhookId) {
         match self.deliver(id).await {
             Ok(()) | Err(Stop::LostOrChanged) => {}
             Err(Stop::Store(e)) => {

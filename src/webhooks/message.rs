@@ -1,14 +1,14 @@
 //! One message as it goes out: its `webhook-id`, type and body, and the Standard Webhooks
 //! headers signed at the moment of each attempt.
 
-use crate::domain::api_key::WorkspaceGrant;
 use crate::domain::events::StoredEvent;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::webhook_payload::{ContactNow, contact_after, event_message, test_message};
 use crate::domain::webhook_signature::signature_header;
 use crate::domain::webhooks::{TEST_EVENT_TYPE, WebhookEndpoint, event_type};
 use crate::http::api::contact_json::ContactBody;
-use crate::store::{EventQuery, ServerStore, StoreError};
+use crate::store::{MessageSource, ServerStore, StoreError};
+use bytes::Bytes;
 use serde_json::Value;
 
 /// Most later events of one contact read to rebuild its state at an event.
@@ -23,8 +23,8 @@ pub struct Message {
     pub event_type: String,
     /// The feed event, for a feed message.
     pub event: Option<(i64, Timestamp)>,
-    /// The body, serialised once so every attempt signs the same bytes.
-    pub body: Vec<u8>,
+    /// The body, serialised once so every attempt (and every endpoint) sends the same bytes.
+    pub body: Bytes,
 }
 
 /// The message for a feed event: the contact as it was right after the change (for a
@@ -33,33 +33,47 @@ pub async fn for_event(
     store: &dyn ServerStore,
     event: &StoredEvent,
 ) -> Result<Message, StoreError> {
-    let grant = WorkspaceGrant::Listed(vec![event.event.workspace_id.clone()]);
-    let exists = store
-        .get_contact(&event.event.contact_id, &grant)
-        .await?
+    let mut built = for_events(store, std::slice::from_ref(event)).await?;
+    built
+        .pop()
+        .ok_or_else(|| StoreError::Internal("no message built".to_owned()))
+}
+
+/// The messages of several feed events, in order, from one read of what they are rebuilt
+/// from (`WebhookStore::message_sources`).
+pub async fn for_events(
+    store: &dyn ServerStore,
+    events: &[StoredEvent],
+) -> Result<Vec<Message>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sources = store.message_sources(events, HISTORY_LIMIT).await?;
+    Ok(events
+        .iter()
+        .zip(sources)
+        .map(|(event, source)| build(event, source))
+        .collect())
+}
+
+fn build(event: &StoredEvent, source: MessageSource) -> Message {
+    let exists = source
+        .contact
         .and_then(|c| match serde_json::to_value(ContactBody::from(c)) {
             Ok(Value::Object(map)) => Some(map),
             _ => None,
         });
     let now = match exists {
         Some(map) => ContactNow::Exists(map),
-        None => ContactNow::Deleted(store.deleted_contact(&event.event.contact_id).await?),
+        None => ContactNow::Deleted(source.deleted),
     };
-    let later = store
-        .list_events(EventQuery {
-            workspace: event.event.workspace_id.clone(),
-            after: event.seq,
-            limit: HISTORY_LIMIT,
-            contact: Some(event.event.contact_id.clone()),
-        })
-        .await?;
-    let contact = contact_after(event, now, &later);
-    Ok(Message {
+    let contact = contact_after(event, now, &source.later);
+    Message {
         id: event.seq.to_string(),
         event_type: event_type(event.event.kind),
         event: Some((event.seq, event.created_at)),
-        body: event_message(event, contact).to_string().into_bytes(),
-    })
+        body: Bytes::from(event_message(event, contact).to_string()),
+    }
 }
 
 /// A `webhook.test` message.
@@ -69,7 +83,7 @@ pub fn test(endpoint: &WebhookEndpoint, message_id: String, at: Timestamp) -> Me
         id: message_id,
         event_type: TEST_EVENT_TYPE.to_owned(),
         event: None,
-        body: body.to_string().into_bytes(),
+        body: Bytes::from(body.to_string()),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::domain::ids::{WebhookId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::webhooks::WebhookEndpoint;
 use crate::store::webhooks::rows::{ONE_OFF_COLUMNS, one_off_from_row};
-use crate::store::{DeliveryRecord, EndpointLag, OneOff, Outcome, StoreError};
+use crate::store::{DeliveryRecord, EndpointLag, Failure, OneOff, Progress, StoreError};
 use deadpool_postgres::Client;
 
 /// The database's clock in Unix milliseconds.
@@ -65,43 +65,80 @@ pub async fn release(client: &Client, id: &str, node: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// Applies an outcome while the endpoint is enabled, leased to `node` and at `from`.
-pub async fn move_cursor(
+/// Moves the cursor and retry state of a worker's progress, while the endpoint is enabled,
+/// leased to `node` and at `p.from`.
+async fn move_cursor(
     client: &impl Sql,
     id: &str,
     node: &str,
-    from: i64,
-    outcome: Outcome,
+    p: &Progress,
 ) -> Result<bool, StoreError> {
     const HELD: &str = "id = $1 AND lease_owner = $2 AND cursor = $3 AND enabled";
-    let changed = match outcome {
-        Outcome::Accepted(to) => {
+    let (from, to) = (&p.from, &p.to);
+    let changed = match p.failure {
+        None => {
             let sql = format!(
                 "UPDATE webhook_endpoints SET cursor = $4, attempt = 0, next_attempt_at = 0, \
                  state = 'active' WHERE {HELD}"
             );
-            client.run(&sql, &[&id, &node, &from, &to]).await?
+            client.run(&sql, &[&id, &node, from, to]).await?
         }
-        Outcome::Retry { attempt, at } => {
+        Some(Failure::Retry { attempt, at }) => {
             let sql = format!(
-                "UPDATE webhook_endpoints SET attempt = $4, next_attempt_at = $5, \
+                "UPDATE webhook_endpoints SET cursor = $4, attempt = $5, next_attempt_at = $6, \
                  state = 'failing' WHERE {HELD}"
             );
             let attempt = i32::try_from(attempt).unwrap_or(i32::MAX);
             client
-                .run(&sql, &[&id, &node, &from, &attempt, &at.millis()])
+                .run(&sql, &[&id, &node, from, to, &attempt, &at.millis()])
                 .await?
         }
-        Outcome::Exhausted { attempt } => {
+        Some(Failure::Exhausted { attempt }) => {
             let sql = format!(
-                "UPDATE webhook_endpoints SET attempt = $4, enabled = false, state = 'failing', \
-                 lease_owner = NULL, lease_until = 0 WHERE {HELD}"
+                "UPDATE webhook_endpoints SET cursor = $4, attempt = $5, enabled = false, \
+                 state = 'failing', lease_owner = NULL, lease_until = 0 WHERE {HELD}"
             );
             let attempt = i32::try_from(attempt).unwrap_or(i32::MAX);
-            client.run(&sql, &[&id, &node, &from, &attempt]).await?
+            client.run(&sql, &[&id, &node, from, to, &attempt]).await?
         }
     };
     Ok(changed > 0)
+}
+
+/// Logs many attempts with one statement (arrays through `unnest`).
+async fn log_all(client: &impl Sql, id: &str, all: &[DeliveryRecord]) -> Result<(), StoreError> {
+    if all.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&DeliveryRecord) -> i64| all.iter().map(f).collect::<Vec<i64>>();
+    let message: Vec<&str> = all.iter().map(|d| d.message_id.as_str()).collect();
+    let seq: Vec<Option<i64>> = all.iter().map(|d| d.event_seq).collect();
+    let kind: Vec<&str> = all.iter().map(|d| d.event_type.as_str()).collect();
+    let attempt: Vec<i32> = all
+        .iter()
+        .map(|d| i32::try_from(d.attempt).unwrap_or(i32::MAX))
+        .collect();
+    let status: Vec<Option<i32>> = all.iter().map(|d| d.status_code.map(i32::from)).collect();
+    let error: Vec<Option<&str>> = all.iter().map(|d| d.error.as_deref()).collect();
+    let duration = column(|d| d.duration_ms);
+    let created = column(|d| d.created_at.millis());
+    let response: Vec<&str> = all.iter().map(|d| d.response.as_str()).collect();
+    client
+        .run(
+            "INSERT INTO webhook_deliveries (endpoint_id, message_id, event_seq, event_type, attempt, \
+             status_code, error, duration_ms, created_at, response) \
+             SELECT $1, u.m, u.s, u.t, u.a, u.c, u.e, u.d, u.at, u.r \
+             FROM unnest($2::text[], $3::int8[], $4::text[], $5::int4[], $6::int4[], $7::text[], \
+                         $8::int8[], $9::int8[], $10::text[]) WITH ORDINALITY \
+                  AS u(m, s, t, a, c, e, d, at, r, n) \
+             WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = $1) ORDER BY u.n",
+            &[
+                &id, &message, &seq, &kind, &attempt, &status, &error, &duration, &created,
+                &response,
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Adds an attempt to the log of an endpoint that still exists.
@@ -129,18 +166,17 @@ pub async fn log(client: &impl Sql, id: &str, d: &DeliveryRecord) -> Result<(), 
     Ok(())
 }
 
-/// Logs an attempt and applies its outcome in one transaction (`WebhookStore::record_attempt`).
-pub async fn record_attempt(
+/// Logs a worker's attempts and applies its progress in one transaction
+/// (`WebhookStore::record_progress`).
+pub async fn record_progress(
     client: &mut Client,
     id: &str,
     node: &str,
-    from: i64,
-    d: &DeliveryRecord,
-    outcome: Outcome,
+    p: &Progress,
 ) -> Result<bool, StoreError> {
     let tx = client.transaction().await?;
-    let applied = move_cursor(&tx, id, node, from, outcome).await?;
-    log(&tx, id, d).await?;
+    let applied = move_cursor(&tx, id, node, p).await?;
+    log_all(&tx, id, &p.deliveries).await?;
     tx.commit().await?;
     Ok(applied)
 }

@@ -8,13 +8,17 @@
 use super::PostgresStore;
 use super::webhook_delivery as delivery;
 use super::{webhook_copy, webhook_deleted, webhook_endpoints as endpoints};
+use crate::domain::api_key::WorkspaceGrant;
 use crate::domain::events::StoredEvent;
 use crate::domain::ids::{ContactId, WebhookId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::webhook_payload::DeletedContact;
 use crate::domain::webhooks::{WebhookEndpoint, WebhookPatch, WebhookSecret};
 use crate::store::webhooks::rows::StoredRow;
-use crate::store::{DeliveryRecord, EndpointLag, OneOff, Outcome, StoreError, WebhookStore};
+use crate::store::{
+    ContactStore, DeliveryRecord, EndpointLag, EventQuery, EventStore, MessageSource, OneOff,
+    Progress, StoreError, WebhookStore,
+};
 use async_trait::async_trait;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Error, Row};
@@ -147,31 +151,15 @@ impl WebhookStore for PostgresStore {
         Ok(())
     }
 
-    async fn skip_to(
+    async fn record_progress(
         &self,
         id: &WebhookId,
         node: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<bool, StoreError> {
-        self.timed(async {
-            let client = self.client().await?;
-            delivery::move_cursor(&client, id.as_str(), node, from, Outcome::Accepted(to)).await
-        })
-        .await
-    }
-
-    async fn record_attempt(
-        &self,
-        id: &WebhookId,
-        node: &str,
-        from: i64,
-        d: DeliveryRecord,
-        outcome: Outcome,
+        progress: Progress,
     ) -> Result<bool, StoreError> {
         self.timed(async {
             let mut client = self.client().await?;
-            delivery::record_attempt(&mut client, id.as_str(), node, from, &d, outcome).await
+            delivery::record_progress(&mut client, id.as_str(), node, &progress).await
         })
         .await
     }
@@ -208,6 +196,38 @@ impl WebhookStore for PostgresStore {
     async fn webhook_lag(&self, cap: u32) -> Result<Vec<EndpointLag>, StoreError> {
         self.timed(async { delivery::lag(&self.client().await?, cap).await })
             .await
+    }
+
+    async fn message_sources(
+        &self,
+        events: &[StoredEvent],
+        history: u32,
+    ) -> Result<Vec<MessageSource>, StoreError> {
+        // The reads the API uses (replicas included), one event after the other: the
+        // benchmarked path is SQLite's; here a page is at most a few hundred events.
+        let mut sources = Vec::with_capacity(events.len());
+        for e in events {
+            let grant = WorkspaceGrant::Listed(vec![e.event.workspace_id.clone()]);
+            let contact = self.get_contact(&e.event.contact_id, &grant).await?;
+            let deleted = match contact {
+                Some(_) => None,
+                None => self.deleted_contact(&e.event.contact_id).await?,
+            };
+            let later = self
+                .list_events(EventQuery {
+                    workspace: e.event.workspace_id.clone(),
+                    after: e.seq,
+                    limit: history,
+                    contact: Some(e.event.contact_id.clone()),
+                })
+                .await?;
+            sources.push(MessageSource {
+                contact,
+                deleted,
+                later,
+            });
+        }
+        Ok(sources)
     }
 
     async fn webhook_event(

@@ -113,7 +113,7 @@ pub(super) fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredEve
     })())
 }
 
-fn list(conn: &Connection, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+pub(super) fn list(conn: &Connection, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
     const COLUMNS: &str = EVENT_COLUMNS;
     const FROM: &str = EVENTS_WITH_EVIDENCE;
     let limit = i64::from(query.limit);

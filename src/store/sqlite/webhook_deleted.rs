@@ -1,14 +1,15 @@
 //! What a deletion keeps of a contact for later webhook messages (SQLite side): its
 //! unsubscribe token and times, written by `events::record_change` in the deletion's
-//! transaction (`crate::domain::webhook_payload::DeletedContact`); and one feed event by
-//! its id, for a replay of that event.
+//! transaction (`crate::domain::webhook_payload::DeletedContact`); one feed event by its
+//! id, for a replay of that event; and what a page of messages is rebuilt from, in one read.
 
 use super::events::{EVENT_COLUMNS, EVENTS_WITH_EVIDENCE, event_from_row};
 use crate::domain::contact::Contact;
 use crate::domain::events::StoredEvent;
+use crate::domain::ids::ContactId;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::webhook_payload::DeletedContact;
-use crate::store::StoreError;
+use crate::store::{EventQuery, MessageSource, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Keeps what later messages need of a contact being deleted, in the writer's transaction.
@@ -63,4 +64,39 @@ pub fn event(
     .query_row(params![seq, workspace], event_from_row)
     .optional()?
     .transpose()
+}
+
+/// For each event, its contact now (in the event's workspace) or what its deletion kept,
+/// and its next `history` events: one read for a page of messages.
+pub fn message_sources(
+    conn: &Connection,
+    events: &[StoredEvent],
+    history: u32,
+) -> Result<Vec<MessageSource>, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            let id: &ContactId = &e.event.contact_id;
+            let contact =
+                super::contacts::get(conn, id)?.filter(|c| c.workspace_id == e.event.workspace_id);
+            let deleted = match contact {
+                Some(_) => None,
+                None => get(conn, id.as_str())?,
+            };
+            let later = super::events::list(
+                conn,
+                &EventQuery {
+                    workspace: e.event.workspace_id.clone(),
+                    after: e.seq,
+                    limit: history,
+                    contact: Some(id.clone()),
+                },
+            )?;
+            Ok(MessageSource {
+                contact,
+                deleted,
+                later,
+            })
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ use crate::domain::ids::{WebhookId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::webhooks::WebhookEndpoint;
 use crate::store::webhooks::rows::{ONE_OFF_COLUMNS, one_off_from_row};
-use crate::store::{DeliveryRecord, EndpointLag, OneOff, Outcome, StoreError};
+use crate::store::{DeliveryRecord, EndpointLag, Failure, OneOff, Progress, StoreError};
 use rusqlite::{Connection, params};
 
 pub fn due(conn: &Connection, now: Timestamp, limit: u32) -> Result<Vec<WebhookId>, StoreError> {
@@ -54,35 +54,39 @@ pub fn release(conn: &Connection, id: &str, node: &str) -> Result<(), StoreError
     Ok(())
 }
 
-/// Applies an outcome while the endpoint is enabled, leased to `node` and at `from`.
-pub fn move_cursor(
+/// Logs a worker's attempts and moves its cursor and retry state, while the endpoint is
+/// enabled, leased to `node` and at `progress.from` (`WebhookStore::record_progress`).
+pub fn record_progress(
     conn: &Connection,
     id: &str,
     node: &str,
-    from: i64,
-    outcome: Outcome,
+    p: &Progress,
 ) -> Result<bool, StoreError> {
     const HELD: &str = "id = ?1 AND lease_owner = ?2 AND cursor = ?3 AND enabled = 1";
-    let changed = match outcome {
-        Outcome::Accepted(to) => conn
+    let (from, to) = (p.from, p.to);
+    let changed = match p.failure {
+        None => conn
             .prepare_cached(&format!(
                 "UPDATE webhook_endpoints SET cursor = ?4, attempt = 0, next_attempt_at = 0, \
                  state = 'active' WHERE {HELD}"
             ))?
             .execute(params![id, node, from, to])?,
-        Outcome::Retry { attempt, at } => conn
+        Some(Failure::Retry { attempt, at }) => conn
             .prepare_cached(&format!(
-                "UPDATE webhook_endpoints SET attempt = ?4, next_attempt_at = ?5, \
+                "UPDATE webhook_endpoints SET cursor = ?4, attempt = ?5, next_attempt_at = ?6, \
                  state = 'failing' WHERE {HELD}"
             ))?
-            .execute(params![id, node, from, attempt, at.millis()])?,
-        Outcome::Exhausted { attempt } => conn
+            .execute(params![id, node, from, to, attempt, at.millis()])?,
+        Some(Failure::Exhausted { attempt }) => conn
             .prepare_cached(&format!(
-                "UPDATE webhook_endpoints SET attempt = ?4, enabled = 0, state = 'failing', \
-                 lease_owner = NULL, lease_until = 0 WHERE {HELD}"
+                "UPDATE webhook_endpoints SET cursor = ?4, attempt = ?5, enabled = 0, \
+                 state = 'failing', lease_owner = NULL, lease_until = 0 WHERE {HELD}"
             ))?
-            .execute(params![id, node, from, attempt])?,
+            .execute(params![id, node, from, to, attempt])?,
     };
+    for d in &p.deliveries {
+        log(conn, id, d)?;
+    }
     Ok(changed > 0)
 }
 

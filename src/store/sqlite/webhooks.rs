@@ -13,7 +13,9 @@ use crate::domain::timestamp::Timestamp;
 use crate::domain::webhook_payload::DeletedContact;
 use crate::domain::webhooks::{WebhookEndpoint, WebhookPatch, WebhookSecret};
 use crate::store::webhooks::rows::StoredRow;
-use crate::store::{DeliveryRecord, EndpointLag, OneOff, Outcome, StoreError, WebhookStore};
+use crate::store::{
+    DeliveryRecord, EndpointLag, MessageSource, OneOff, Progress, StoreError, WebhookStore,
+};
 use async_trait::async_trait;
 use rusqlite::Row;
 
@@ -158,34 +160,15 @@ impl WebhookStore for SqliteStore {
             .await
     }
 
-    async fn skip_to(
+    async fn record_progress(
         &self,
         id: &WebhookId,
         node: &str,
-        from: i64,
-        to: i64,
+        progress: Progress,
     ) -> Result<bool, StoreError> {
         let (id, node) = (id.as_str().to_owned(), node.to_owned());
         self.writer
-            .write(move |conn| delivery::move_cursor(conn, &id, &node, from, Outcome::Accepted(to)))
-            .await
-    }
-
-    async fn record_attempt(
-        &self,
-        id: &WebhookId,
-        node: &str,
-        from: i64,
-        d: DeliveryRecord,
-        outcome: Outcome,
-    ) -> Result<bool, StoreError> {
-        let (id, node) = (id.as_str().to_owned(), node.to_owned());
-        self.writer
-            .write(move |conn| {
-                let applied = delivery::move_cursor(conn, &id, &node, from, outcome)?;
-                delivery::log(conn, &id, &d)?;
-                Ok(applied)
-            })
+            .write(move |conn| delivery::record_progress(conn, &id, &node, &progress))
             .await
     }
 
@@ -222,6 +205,17 @@ impl WebhookStore for SqliteStore {
     async fn webhook_lag(&self, cap: u32) -> Result<Vec<EndpointLag>, StoreError> {
         self.readers
             .read(move |conn| delivery::lag(conn, cap))
+            .await
+    }
+
+    async fn message_sources(
+        &self,
+        events: &[StoredEvent],
+        history: u32,
+    ) -> Result<Vec<MessageSource>, StoreError> {
+        let events = events.to_vec();
+        self.readers
+            .read(move |conn| webhook_deleted::message_sources(conn, &events, history))
             .await
     }
 
