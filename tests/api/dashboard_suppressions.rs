@@ -60,6 +60,9 @@ backend_test!(
             contact.text.contains("IP 127.0.0.1"),
             "the dashboard's own write"
         );
+        // No Resubscribe button that would be refused, but the way to lift it.
+        assert!(!contact.text.contains("/resubscribe"), "{}", contact.text);
+        assert!(contact.text.contains(&format!(r#"href="{base}""#)));
 
         let id = listed[0]["id"].as_str().expect("id").to_owned();
         let lifted = browser.post(&format!("{base}/{id}/lift"), &[]).await;
@@ -69,6 +72,10 @@ backend_test!(
         assert_eq!(types, ["created", "suppressed", "unsuppressed"]);
         let page = browser.get(&format!("{contacts}/{}", id_of(&held))).await;
         assert!(page.text.contains("Not suppressed"));
+        assert!(
+            page.text.contains("/resubscribe"),
+            "lifted: it may be resubscribed"
+        );
     }
 );
 

@@ -101,6 +101,13 @@ pub(super) fn contact_page(signed_in: &SignedIn, view: &ContactView<'_>) -> Mark
                             (csrf_field(signed_in))
                             button.secondary type="submit" { "Unsubscribe" }
                         }
+                    } @else if view.consent.suppression.is_some() {
+                        // No button that would be refused: a suppression is lifted first.
+                        p {
+                            "Its address is suppressed, so it cannot be resubscribed here; lift the suppression on the "
+                            a href={"/admin/w/" (view.workspace.id) "/suppressions"} { "Suppressions" }
+                            " page first (only when the person asked again)."
+                        }
                     } @else {
                         form method="post" action={(base) "/resubscribe"} {
                             (csrf_field(signed_in))
