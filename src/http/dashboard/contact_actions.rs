@@ -7,7 +7,7 @@ use super::contact::{ContactView, contact_page, find};
 use super::contact_consent::consent_record;
 use super::contact_form::{ContactDraft, FormError};
 use super::form;
-use super::response::{error_page, html_page, read_only_page, see_other};
+use super::response::{error_page, html_page, see_other};
 use super::session::SignedIn;
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::patch_input::{EmailRule, parse_contact_patch};
@@ -29,12 +29,8 @@ async fn writable(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(form::FormFields, Workspace, Contact), Response> {
-    let fields = form::read(state, signed_in, headers, body).await?;
-    let (workspace, contact) = find(state, signed_in, workspace, id).await?;
-    if !signed_in.may_write() {
-        return Err(read_only_page());
-    }
-    Ok((fields, workspace, contact))
+    let found = find(state, signed_in, workspace, id);
+    form::write_about(state, signed_in, headers, body, found).await
 }
 
 /// `POST /admin/w/{workspace}/contacts/{id}`: saves the edit form; an error is shown next

@@ -121,9 +121,25 @@ pub async fn read(
     Ok(fields)
 }
 
-/// A write's form in a workspace: the form read with its CSRF token checked, then the
-/// workspace the path names (404 unless the key may use it), then the key's right to write
-/// (403 for a read-only key), in that order.
+/// A write's form about what the path names: the form read with its CSRF token checked,
+/// then `found` (the workspace and the thing in it, a 404 page unless the key may see
+/// them), then the key's right to write (403 for a read-only key), in that order.
+pub async fn write_about<T>(
+    state: &AppState,
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    body: Body,
+    found: impl Future<Output = Result<(Workspace, T), Response>>,
+) -> Result<(FormFields, Workspace, T), Response> {
+    let fields = read(state, signed_in, headers, body).await?;
+    let (workspace, thing) = found.await?;
+    if !signed_in.may_write() {
+        return Err(super::response::read_only_page());
+    }
+    Ok((fields, workspace, thing))
+}
+
+/// [`write_about`] the workspace itself.
 pub async fn write_in_workspace(
     state: &AppState,
     signed_in: &SignedIn,
@@ -131,11 +147,8 @@ pub async fn write_in_workspace(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(FormFields, Workspace), Response> {
-    let fields = read(state, signed_in, headers, body).await?;
-    let workspace = signed_in.workspace(state, workspace).await?;
-    if !signed_in.may_write() {
-        return Err(super::response::read_only_page());
-    }
+    let found = async { Ok((signed_in.workspace(state, workspace).await?, ())) };
+    let (fields, workspace, ()) = write_about(state, signed_in, headers, body, found).await?;
     Ok((fields, workspace))
 }
 

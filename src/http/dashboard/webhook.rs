@@ -4,7 +4,7 @@
 
 use super::form;
 use super::layout::{Frame, Section, csrf_field, notice, page, when};
-use super::response::{error_page, html_page, not_found_page, read_only_page, see_other};
+use super::response::{error_page, html_page, not_found_page, see_other};
 use super::session::SignedIn;
 use super::webhooks::state_text;
 use crate::domain::ids::{WebhookId, random_body};
@@ -172,12 +172,8 @@ async fn writable(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(form::FormFields, Workspace, WebhookEndpoint), Response> {
-    let fields = form::read(state, signed_in, headers, body).await?;
-    let (workspace, endpoint) = find(state, signed_in, workspace, id).await?;
-    if !signed_in.may_write() {
-        return Err(read_only_page());
-    }
-    Ok((fields, workspace, endpoint))
+    let found = find(state, signed_in, workspace, id);
+    form::write_about(state, signed_in, headers, body, found).await
 }
 
 fn back(workspace: &Workspace, endpoint: &WebhookEndpoint, done: &str) -> Response {
