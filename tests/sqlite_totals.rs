@@ -27,6 +27,7 @@ fn query(workspace: &WorkspaceId, subscribed: Option<bool>, offset: u64) -> Cont
         email: None,
         subscribed,
         limit: 1000,
+        after: None,
         offset,
     }
 }

@@ -94,8 +94,9 @@ async fn list_contacts(
     Ok(Json(ContactList {
         data,
         total: 1_000_000,
-        page: 1,
-        offset: 0,
+        page: Some(1),
+        offset: Some(0),
+        next_after: None,
     }))
 }
 

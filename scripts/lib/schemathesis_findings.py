@@ -15,9 +15,10 @@ import glob
 import json
 import os
 from collections import Counter
+from urllib.parse import parse_qs, urlsplit
 
 # Codes that only stored data can cause, inside a 400 (one error or `details` of a bulk).
-STORED_DATA_CODES = {"contact_not_found", "email_taken"}
+STORED_DATA_CODES = {"contact_not_found", "email_taken", "invalid_cursor"}
 LIMIT_MESSAGES = ("at most 100 keys", "at most 16 KiB")
 
 
@@ -36,6 +37,13 @@ def _stored_data_error(error: dict) -> bool:
     return error.get("code") == "invalid_custom_fields" and any(m in error.get("message", "") for m in LIMIT_MESSAGES)
 
 
+def _keyset_with_page(uri: str) -> bool:
+    """Whether a request to `GET /v1/contacts` sent both `after` and `page`."""
+    parts = urlsplit(uri)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    return parts.path.endswith("/v1/contacts") and "after" in query and "page" in query
+
+
 def accepted_reason(check: str, interaction: dict) -> str | None:
     """The documented reason this failed check is right, or None."""
     if check != "positive_data_acceptance":
@@ -50,6 +58,8 @@ def accepted_reason(check: str, interaction: dict) -> str | None:
         return "412 precondition_failed: If-Match names a version the contact is not at"
     if status == 400 and code == "invalid_field" and body.get("field") == "url" and "/v1/webhooks" in request.get("uri", ""):
         return "400 invalid_field url: a webhook target that is not a public http(s) address"
+    if status == 400 and code == "invalid_parameter" and body.get("field") == "page" and _keyset_with_page(request.get("uri", "")):
+        return "400 invalid_parameter page: `after` with a `page` above 1 (a keyset page has no number)"
     if status == 400:
         errors = body.get("details") if code == "invalid_contacts" else [body]
         if errors and all(_stored_data_error(e) for e in errors):

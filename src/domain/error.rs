@@ -24,6 +24,10 @@ pub enum DomainError {
     /// The contact changed since the version the client named (`If-Match`).
     #[error("precondition failed")]
     PreconditionFailed,
+    /// A keyset cursor (`after=<contact id>`) names no contact of the workspace listed
+    /// (`domain::list_position`).
+    #[error("the cursor names no contact of this workspace")]
+    InvalidCursor,
     /// A workspace named in the call does not exist.
     #[error("unknown workspace {0}")]
     UnknownWorkspace(String),

@@ -24,6 +24,7 @@ pub mod ids;
 pub mod import_format;
 pub mod import_job;
 pub mod import_plan;
+pub mod list_position;
 pub mod patch_input;
 pub mod session;
 pub mod suppression;

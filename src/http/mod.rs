@@ -204,7 +204,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v1/contacts",
-            get(api::contacts::list_contacts)
+            get(api::contact_list::list_contacts)
                 .post(api::bulk::upsert_contacts)
                 .delete(api::contacts::delete_contacts),
         )

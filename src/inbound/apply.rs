@@ -72,6 +72,7 @@ pub async fn apply_inbound(
             email: Some(email.normalized().to_owned()),
             subscribed: None,
             limit: 1,
+            after: None,
             offset: 0,
         })
         .await?;

@@ -8,6 +8,7 @@ use crate::domain::bulk::{BulkItem, ItemRefusal, ItemResult};
 use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::evidence::Origin;
 use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::list_position::ContactCursor;
 use crate::domain::target::Target;
 use crate::domain::timestamp::Timestamp;
 use async_trait::async_trait;
@@ -23,7 +24,10 @@ pub struct ContactQuery {
     pub subscribed: Option<bool>,
     /// Page size, 1 to 1000.
     pub limit: u32,
-    /// Rows to skip.
+    /// Only contacts after this place in list order (a keyset page, `after=`); it bounds
+    /// the page, never `total`.
+    pub after: Option<ContactCursor>,
+    /// Rows to skip (after `after`, when given).
     pub offset: u64,
 }
 
@@ -35,6 +39,7 @@ impl ContactQuery {
             email: None,
             subscribed: None,
             limit: 1,
+            after: None,
             offset: 0,
         }
     }
@@ -45,7 +50,7 @@ impl ContactQuery {
 pub struct ContactPage {
     /// This page.
     pub contacts: Vec<Contact>,
-    /// Every contact matching the filters.
+    /// Every contact matching the filters, wherever `after` starts the page.
     pub total: u64,
 }
 

@@ -44,7 +44,7 @@ pub use confirmations::{
     AskToConfirm, ConfirmOutcome, ConfirmationRequest, ConfirmationStore, ConfirmationTarget,
     RequestOutcome,
 };
-pub use contact_search::{ContactCursor, ContactSearch, ContactSearchStore};
+pub use contact_search::{ContactSearch, ContactSearchStore};
 pub use contacts::{
     BulkOutcome, ContactPage, ContactQuery, ContactStore, DeleteScope, UpdateOutcome,
 };

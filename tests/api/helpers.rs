@@ -283,6 +283,7 @@ impl TestApp {
                         email: None,
                         subscribed: None,
                         limit: 1000,
+                        after: None,
                         offset,
                     })
                     .await

@@ -47,6 +47,7 @@ mod inbound;
 mod isolation;
 mod limits;
 mod list_contacts;
+mod list_keyset;
 mod malformed_requests;
 mod openapi;
 mod privacy_erase;

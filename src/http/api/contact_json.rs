@@ -105,12 +105,20 @@ pub struct ContactWrite {
 pub struct ContactList {
     /// This page, in `createdAt`, `id` order.
     pub data: Vec<ContactBody>,
-    /// Every contact that matches the filters.
+    /// Every contact that matches the filters (with `after` too: the whole list's).
     pub total: u64,
-    /// The page number.
-    pub page: u64,
-    /// `(page - 1) * limit`.
-    pub offset: u64,
+    /// The page number; null on a keyset page (`after`), which has none.
+    #[schema(required = true)]
+    pub page: Option<u64>,
+    /// `(page - 1) * limit`; null on a keyset page (`after`): its depth is not counted, as
+    /// counting it would cost what the cursor saves.
+    #[schema(required = true)]
+    pub offset: Option<u64>,
+    /// Extension, only on a keyset page (a request with `after`): the id of this page's last
+    /// contact when more follow it (send it as `after` for the next page), else null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "con_0Yq3bH7a9xKcD4eFgHiJkLm")]
+    pub next_after: Option<Option<String>>,
 }
 
 /// `DELETE /v1/contacts`.

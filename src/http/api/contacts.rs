@@ -1,12 +1,12 @@
-//! The Notocat contacts endpoints on one contact and on the list.
+//! The Notocat contacts endpoints on one contact, and the bulk delete (the list is
+//! `contact_list`).
 
 use super::body::JsonObject;
 use super::conditional::{precondition, with_etag};
 use super::confirm_requests::ask_to_confirm;
-use super::contact_json::{ContactBody, ContactList, ContactWrite, ContactsRemoved};
+use super::contact_json::{ContactBody, ContactWrite, ContactsRemoved};
 use super::query::QueryParams;
 use crate::domain::confirmation::{wants_confirmation, without_subscription};
-use crate::domain::email::normal_form;
 use crate::domain::evidence::{parse_consent, sources};
 use crate::domain::ids::ContactId;
 use crate::domain::patch_input::{EmailRule, parse_contact_patch};
@@ -16,72 +16,14 @@ use crate::http::AppState;
 use crate::http::client_evidence::ClientEvidence;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::middleware::auth::Caller;
-use crate::store::{ContactQuery, DeleteScope};
+use crate::store::DeleteScope;
 use axum::Json;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-/// Largest `limit`.
-pub const MAX_PAGE_SIZE: u64 = 1000;
-/// `limit` when not given.
-pub const DEFAULT_PAGE_SIZE: u64 = 100;
-/// Largest `page` (keeps `offset` far from overflow).
-pub const MAX_PAGE: u64 = 10_000_000;
-
 fn contact_id(raw: &str) -> Result<ContactId, ApiError> {
     ContactId::parse(raw).ok_or_else(ApiError::contact_not_found)
-}
-
-/// List and search the contacts of a workspace.
-#[utoipa::path(
-    get, path = "/v1/contacts", tag = "contacts",
-    params(
-        ("newsletter_id" = Option<String>, Query, description = "The workspace (`wks_…`); may be left out when the key grants exactly one."),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
-        ("page" = Option<u64>, Query, minimum = 1, maximum = 10000000, description = "Page number, default 1."),
-        ("email" = Option<String>, Query, description = "Exact match on the email in its normal form (ASCII case ignored, the domain in any IDNA spelling). A `+` here is a plus sign, not a space."),
-        ("subscribed" = Option<bool>, Query, description = "Only subscribed (`true`) or unsubscribed (`false`) contacts. `1`/`0` and `yes`/`no`, in any case, are read the same way (as CSV import reads them)."),
-    ),
-    responses(
-        (status = 200, description = "A page of contacts, `createdAt` then `id` ascending.", body = ContactList),
-        (status = 400, description = "A bad parameter, or `newsletter_id` missing with a key for several workspaces.", body = ErrorBody),
-        (status = 401, description = "Missing, unknown or revoked key.", body = ErrorBody),
-        (status = 403, description = "The key may not use this workspace, or it does not exist.", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn list_contacts(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<ContactList>, ApiError> {
-    let params = QueryParams::parse(raw.as_deref())?;
-    let limit = params.integer("limit", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
-    let page = params.integer("page", 1, MAX_PAGE, 1)?;
-    let subscribed = params.boolean("subscribed")?;
-    let workspace = caller
-        .workspace(&state, params.text("newsletter_id"))
-        .await?;
-    let email = params
-        .text("email")
-        .map(normal_form)
-        .filter(|e| !e.is_empty());
-    let offset = (page - 1) * limit;
-    let query = ContactQuery {
-        workspace,
-        email,
-        subscribed,
-        limit: limit as u32,
-        offset,
-    };
-    let found = state.store.list_contacts(query).await?;
-    Ok(Json(ContactList {
-        data: found.contacts.into_iter().map(ContactBody::from).collect(),
-        total: found.total,
-        page,
-        offset,
-    }))
 }
 
 /// Delete contacts of a workspace in bulk: by default only unsubscribed ones;

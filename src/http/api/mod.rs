@@ -7,6 +7,7 @@ pub mod conditional;
 pub mod confirm_requests;
 pub mod consent;
 pub mod contact_json;
+pub mod contact_list;
 pub mod contacts;
 pub mod contacts_export;
 pub mod events;

@@ -102,6 +102,7 @@ pub async fn export_address(
             email: Some(normal.to_owned()),
             subscribed: None,
             limit: 1,
+            after: None,
             offset: 0,
         })
         .await?

@@ -2,7 +2,7 @@
 //! suppression by hand, and lifting one. The rules are `domain::suppression`'s.
 
 use super::body::JsonObject;
-use super::contacts::{DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE};
+use super::contact_list::{DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE};
 use super::events::ActorBody;
 use super::query::QueryParams;
 use crate::domain::api_key::WorkspaceGrant;

@@ -3,7 +3,7 @@
 //! its first and next pages.
 
 use super::form::FormFields;
-use crate::store::ContactCursor;
+use crate::domain::list_position::ContactCursor;
 
 /// What the list was asked for.
 #[derive(Debug, Default)]

@@ -58,6 +58,9 @@ error_codes! {
     InvalidCustomFields: BAD_REQUEST, "invalid_custom_fields", "`custom_fields` breaks a rule.";
     /// A query parameter is malformed, out of range, or given twice.
     InvalidParameter: BAD_REQUEST, "invalid_parameter", "A query parameter is malformed, out of range, or given twice.";
+    /// `after=<contact id>` names no contact of the workspace listed (deleted since, or
+    /// never one of it).
+    InvalidCursor: BAD_REQUEST, "invalid_cursor", "`after` names no contact of this workspace (it may have been deleted since): continue after an earlier contact of the page you have, or start again without `after`.";
     /// A malformed `If-Match` or `Idempotency-Key`.
     InvalidHeader: BAD_REQUEST, "invalid_header", "A request header is malformed.";
     /// Some bulk items cannot be applied; `details` lists each one.

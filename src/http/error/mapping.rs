@@ -35,6 +35,9 @@ impl From<DomainError> for ApiError {
             DomainError::EmailTaken => FieldError::email_taken().into(),
             DomainError::InvalidCustomFields(e) => FieldError::custom_fields(&e).into(),
             DomainError::BulkRejected(items) => bulk_rejected(items),
+            DomainError::InvalidCursor => {
+                ApiError::from(ErrorCode::InvalidCursor).with_field("after")
+            }
             DomainError::PreconditionFailed => ErrorCode::PreconditionFailed.into(),
             DomainError::UnknownWorkspace(_) => ApiError::no_access(),
             DomainError::Suppressed(reason) => {

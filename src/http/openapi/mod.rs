@@ -20,7 +20,8 @@ use crate::http::api::webhook_json::{
 };
 use crate::http::api::workspaces::{WorkspaceBody, WorkspaceRename};
 use crate::http::api::{
-    bulk, contacts, contacts_export, events, health, imports, webhook_actions, webhooks, workspaces,
+    bulk, contact_list, contacts, contacts_export, events, health, imports, webhook_actions,
+    webhooks, workspaces,
 };
 use crate::http::api::{inbound, inbound_secrets, privacy_export};
 use crate::http::error::{ErrorBody, ErrorDetail};
@@ -58,7 +59,7 @@ impl Modify for BearerScheme {
         license(name = "MIT")
     ),
     paths(
-        contacts::list_contacts,
+        contact_list::list_contacts,
         bulk::upsert_contacts,
         contacts::delete_contacts,
         contacts_export::export_contacts,

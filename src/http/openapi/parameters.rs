@@ -1,6 +1,7 @@
 //! Path, query and header parameters as the server reads them: one pattern per parameter
-//! name, set here on every operation that takes it (so no two operations can disagree),
-//! and no JSON `null` in their types.
+//! name (per path where paths read one name apart, as `format` and `after`), set here on
+//! every operation that takes it (so no two operations can disagree), and no JSON `null`
+//! in their types.
 
 use super::schemas::{CONTACT_ID_PATTERN, WORKSPACE_ID_PATTERN, or_empty};
 use serde_json::Value;
@@ -33,6 +34,7 @@ fn pattern_for(path: &str, location: &str, name: &str) -> Option<String> {
         ("path", "unsub_token") => UNSUB_TOKEN_PATTERN.to_owned(),
         ("query", "newsletter_id") => or_empty(WORKSPACE_ID_PATTERN),
         ("query", "contact_id") => or_empty(CONTACT_ID_PATTERN),
+        ("query", "after") if path == "/v1/contacts" => or_empty(CONTACT_ID_PATTERN),
         ("query", "format") if path == "/v1/contacts/export" => EXPORT_FORMAT_PATTERN.to_owned(),
         ("query", "format") if path == "/v1/imports" => IMPORT_FORMAT_PATTERN.to_owned(),
         ("header", "If-Match") => IF_MATCH_PATTERN.to_owned(),

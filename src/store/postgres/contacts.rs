@@ -168,6 +168,20 @@ pub(super) async fn list(
         .await?
         .try_get(0)?;
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    // A keyset page (`after`) bounds the page, not the count: one seek into the list index.
+    let after = query
+        .after
+        .as_ref()
+        .map(|c| (c.created_at.millis(), c.id.as_str()));
+    if let Some((millis, id)) = &after {
+        args.push(millis);
+        args.push(id);
+        filter.push_str(&format!(
+            " AND (created_at, id) > (${}, ${})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
     let contacts = if offset >= total {
         Vec::new()
     } else {

@@ -1,5 +1,7 @@
 //! The contact list on SQLite: one page in (createdAt, id) order and its total, the total
 //! read from the per-workspace counts when the query allows (no COUNT over the workspace).
+//! A keyset page (`after`) is one seek into `contacts_workspace_order` (or
+//! `…_subscribed_order`) at the cursor's `(created_at, id)`, however deep it is.
 
 use super::rows::{CONTACT_COLUMNS, contact_from_row};
 use crate::domain::contact::Contact;
@@ -50,6 +52,7 @@ pub(super) fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPag
         let total = found.len() as u64;
         let contacts = found
             .into_iter()
+            .filter(|c| query.after.as_ref().is_none_or(|after| after.is_before(c)))
             .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
             .take(query.limit as usize)
             .collect();
@@ -62,6 +65,15 @@ pub(super) fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPag
             .query_row(params_from_iter(args.iter()), |r| r.get(0))?,
     };
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let after = query
+        .after
+        .as_ref()
+        .map(|c| (c.created_at.millis(), c.id.as_str()));
+    if let Some((millis, id)) = &after {
+        filter.push_str(" AND (created_at, id) > (?, ?)");
+        args.push(millis);
+        args.push(id);
+    }
     let contacts = if offset >= total {
         Vec::new()
     } else {
