@@ -1,9 +1,11 @@
 -- wrk script for every bench scenario. Environment: BENCH_MODE (put|get|list|email|deep|
--- mixed|bulk|http_put|http_get|http_list), BENCH_KEY, BENCH_IDS (id<TAB>email lines),
--- BENCH_WORKSPACE. Prints one line "WRKJSON {...}" with the summary.
+-- deepk|mixed|bulk|http_put|http_get|http_list), BENCH_KEY, BENCH_IDS (id<TAB>email lines),
+-- BENCH_WORKSPACE, BENCH_AFTER (deepk: the contact id the keyset page starts after).
+-- Prints one line "WRKJSON {...}" with the summary.
 local mode = os.getenv("BENCH_MODE") or "put"
 local key = os.getenv("BENCH_KEY") or ""
 local ws = os.getenv("BENCH_WORKSPACE") or ""
+local after = os.getenv("BENCH_AFTER") or ""
 local ids, emails = {}, {}
 local serial = 0
 local tag
@@ -58,6 +60,8 @@ function request()
     return wrk.format("GET", "/v1/contacts?newsletter_id=" .. ws .. "&email=" .. emails[i], auth)
   elseif mode == "deep" then
     return wrk.format("GET", "/v1/contacts?newsletter_id=" .. ws .. "&limit=100&page=5000", auth)
+  elseif mode == "deepk" then
+    return wrk.format("GET", "/v1/contacts?newsletter_id=" .. ws .. "&limit=100&after=" .. after, auth)
   elseif mode == "bulk" then
     return wrk.format("POST", "/v1/contacts", json_auth, bulk_body())
   end

@@ -5,8 +5,9 @@
 //! Also `ready`: polls `--path` (default /readyz) and prints the milliseconds since `--since-ns`.
 //!
 //! `bench-loadgen --url URL --key SECRET --ids FILE --workspace WKS
-//!  --mode put|get|list|email|deep|mixed --rate R --seconds S [--warmup S] [--connections C]
+//!  --mode put|get|list|email|deep|deepk|mixed --rate R --seconds S [--warmup S] [--connections C]
 //!  [--answers FILE]`
+//! `deepk` pages by keyset after the contact id in the environment's `BENCH_AFTER`.
 //! `--answers`: every PUT answered 200 (warm-up included) as `contact<TAB>name<TAB>unix_ns`
 //! of its answer, for the webhook delivery lag (bench/tools/webhook_lag.py).
 
@@ -104,6 +105,10 @@ fn build_request(client: &reqwest::Client, a: &Args, ids: &[(String, String)]) -
         )),
         "deep" => client.get(format!(
             "{base}/v1/contacts?newsletter_id={ws}&limit=100&page=5000"
+        )),
+        "deepk" => client.get(format!(
+            "{base}/v1/contacts?newsletter_id={ws}&limit=100&after={}",
+            std::env::var("BENCH_AFTER").unwrap_or_default()
         )),
         _ => return None,
     };
