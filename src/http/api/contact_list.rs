@@ -112,13 +112,14 @@ pub async fn list_contacts(
     };
     let list = match start {
         Start::Page(page) => {
-            query.offset = (page - 1) * limit;
-            let found = state.store.list_contacts(query.clone()).await?;
+            let offset = (page - 1) * limit;
+            query.offset = offset;
+            let found = state.store.list_contacts(query).await?;
             ContactList {
                 data: found.contacts.into_iter().map(ContactBody::from).collect(),
                 total: found.total,
                 page: Some(page),
-                offset: Some(query.offset),
+                offset: Some(offset),
                 next_after: None,
             }
         }
