@@ -94,6 +94,14 @@ impl Evidence {
         })
     }
 
+    /// What is stored for this evidence of a change `actor` made: its JSON, or `None` when
+    /// it says no more than the actor implies (a CLI import, a command), because a stored
+    /// event without evidence reads back as [`Evidence::implied_by`] its actor. A 1M-row
+    /// import then writes no evidence row per contact.
+    pub fn stored_form(&self, actor: &Actor) -> Option<String> {
+        (*self != Evidence::implied_by(actor)).then(|| self.to_json().to_string())
+    }
+
     /// The same evidence with the end user's `consent` (if any) in place of this one's.
     pub fn with_consent(&self, consent: Option<Consent>) -> Evidence {
         Evidence {
@@ -376,6 +384,32 @@ mod tests {
         assert_eq!(
             Evidence::implied_by(&Actor::UnsubscribeLink).source,
             "unsubscribe_link"
+        );
+    }
+
+    #[test]
+    fn evidence_the_actor_implies_is_not_stored_and_reads_back_the_same() {
+        use crate::domain::import_format::Format;
+        let actor = Actor::Import(Format::Mailchimp);
+        let implied = Evidence::implied_by(&actor);
+        assert_eq!(implied.stored_form(&actor), None);
+        assert_eq!(
+            implied
+                .stored_form(&Actor::Cli)
+                .as_deref()
+                .map(|s| s.contains("import:mailchimp")),
+            Some(true)
+        );
+        let with_ip = Evidence {
+            ip: "203.0.113.9".parse().ok(),
+            ..implied.clone()
+        };
+        let stored = with_ip
+            .stored_form(&actor)
+            .expect("an IP is more than the actor says");
+        assert_eq!(
+            Evidence::from_json(&serde_json::from_str(&stored).expect("JSON")),
+            Some(with_ip)
         );
     }
 

@@ -145,7 +145,7 @@ pub(super) struct EventRows<'a> {
     pub(super) actor_kinds: Vec<String>,
     pub(super) key_ids: Vec<Option<&'a str>>,
     pub(super) times: Vec<i64>,
-    pub(super) evidence: Vec<String>,
+    pub(super) evidence: Vec<Option<String>>,
 }
 
 impl<'a> EventRows<'a> {
@@ -165,7 +165,7 @@ impl<'a> EventRows<'a> {
         self.actor_kinds.push(actor.stored_kind().into_owned());
         self.key_ids.push(actor.key_id());
         self.times.push(at.millis());
-        self.evidence.push(evidence.to_json().to_string());
+        self.evidence.push(evidence.stored_form(actor));
     }
 
     /// Appends the events to the feed in one statement. feed_xid: this transaction's id, or

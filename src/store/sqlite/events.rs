@@ -3,7 +3,8 @@
 //! The single writer commits in order, so seq order is commit order.
 //! Each event's evidence (`domain::evidence`) is a JSON row of `contact_event_evidence`
 //! under the event's seq (a table of its own, so its migration can run again); an event
-//! without one was stored before evidence was kept and shows the source its actor implies.
+//! without one was stored before evidence was kept, or had evidence that said no more than
+//! its actor implies (`Evidence::stored_form`), and shows the source its actor implies.
 
 use super::SqliteStore;
 use crate::domain::contact::Contact;
@@ -56,10 +57,12 @@ pub fn record(
         actor.key_id(),
         now.millis(),
     ])?;
-    conn.prepare_cached(
-        "INSERT INTO contact_event_evidence (seq, evidence) VALUES (last_insert_rowid(), ?1)",
-    )?
-    .execute([evidence.to_json().to_string()])?;
+    if let Some(stored) = evidence.stored_form(actor) {
+        conn.prepare_cached(
+            "INSERT INTO contact_event_evidence (seq, evidence) VALUES (last_insert_rowid(), ?1)",
+        )?
+        .execute([stored])?;
+    }
     Ok(())
 }
 
