@@ -78,9 +78,14 @@ enum Command {
     },
 }
 
-/// Runs the command line and returns the process exit code.
-pub fn main() -> ExitCode {
+/// Runs the command line and returns the process exit code. `before_serving` runs once,
+/// before any thread is started, when the command is `serve` (the binary tunes its
+/// allocator there for a long-running server).
+pub fn main(before_serving: impl FnOnce()) -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve { .. }) {
+        before_serving();
+    }
     let overrides = Overrides {
         config_file: cli.config.clone(),
         listen: match &cli.command {
