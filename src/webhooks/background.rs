@@ -1,9 +1,11 @@
-//! The thread the deliverer's HTTP runs on: a runtime of its own, on a thread whose CPU
-//! priority is lowered (its nice value raised by `NICE` on Linux), so sending messages (the connections, the
-//! system calls, the receivers' answers) takes the CPU the API leaves idle instead of
-//! competing with it: under a load that fills the core, delivery falls behind (the lag
-//! grows, nothing is lost) rather than the API slowing down. The thread stops when the
-//! last handle to it is dropped.
+//! The thread the deliverer runs on: a runtime of its own (with its own blocking threads,
+//! where its SQLite reads run), on threads whose CPU priority is lowered (their nice value
+//! raised by `NICE` on Linux), so delivering (reading the feed, building and signing
+//! messages, the connections, the system calls, the receivers' answers) takes the CPU the
+//! API leaves idle instead of competing with it: under a load that fills the core,
+//! delivery falls behind (the lag grows, nothing is lost) rather than the API slowing
+//! down. PostgreSQL connections are still opened on the server's runtime
+//! (`store::postgres::connect`). The thread stops when the last handle to it is dropped.
 
 use std::future::Future;
 use tokio::runtime::Handle;
@@ -39,6 +41,14 @@ impl Background {
             handle,
             _stop: stop,
         })
+    }
+
+    /// Starts `work` on the thread.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        self.handle.spawn(work)
     }
 
     /// Runs `work` on the thread and waits for its result.

@@ -103,6 +103,14 @@ impl Sender {
         })
     }
 
+    /// Starts `work` on the sending thread (the deliverer's loop runs there).
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        self.background.spawn(work)
+    }
+
     /// Posts one message and reads at most 1 KiB of the answer, all within the time limit,
     /// on the background thread.
     pub async fn post(

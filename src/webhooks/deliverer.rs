@@ -11,6 +11,10 @@
 //! short, otherwise by leaving the endpoint until its retry time); a spent schedule
 //! disables the endpoint. A worker that caught up lingers a moment for new events.
 //!
+//! All of it runs on the sending thread, at a lower CPU priority than the API
+//! (`webhooks::background`): with a core full of API work, the deliverer's reads, message
+//! building and signing wait as its sending does.
+//!
 //! Rooms: this file is the loop and the leases; `worker` walks one endpoint's feed, makes
 //! each attempt and writes its progress; `pages` reads the feed and builds each event's
 //! message once for all endpoints; `one_offs` sends replayed events and test messages.
@@ -29,6 +33,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// Feed events read at once by a worker (and written as one batch of progress).
 const PAGE: u32 = 256;
@@ -55,6 +60,23 @@ pub struct Deliverer {
     built: Arc<pages::Built>,
 }
 
+/// The running deliverer: aborted when dropped, so a server that stops (or a test's app
+/// that is dropped) leaves no loop behind on the sending thread.
+pub struct Running(JoinHandle<()>);
+
+impl Running {
+    /// Stops the loop and its workers.
+    pub fn abort(&self) {
+        self.0.abort();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Why a worker stops early.
 enum Stop {
     /// Another node has the endpoint now, or it changed (replayed, disabled, deleted).
@@ -70,14 +92,14 @@ impl From<StoreError> for Stop {
 }
 
 impl Deliverer {
-    /// Starts the loop on the runtime; it runs until the task is aborted.
-    pub fn spawn(
-        store: Arc<dyn ServerStore>,
-        hooks: Webhooks,
-    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    /// Starts the loop, and every worker it spawns, on the sender's lower-priority thread
+    /// (`webhooks::background`); it runs until the returned handle is aborted or dropped,
+    /// and its workers stop with it (the thread, which they keep, stops after them).
+    pub fn spawn(store: Arc<dyn ServerStore>, hooks: Webhooks) -> anyhow::Result<Running> {
         let settings = hooks.settings.clone();
+        let sender = Sender::new(settings.allow_private, settings.concurrency)?;
         let deliverer = Arc::new(Deliverer {
-            sender: Sender::new(settings.allow_private, settings.concurrency)?,
+            sender: sender.clone(),
             node: format!("node-{}", crate::domain::ids::random_body(12)),
             slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             running: Mutex::default(),
@@ -86,7 +108,7 @@ impl Deliverer {
             settings,
             hooks,
         });
-        Ok(tokio::spawn(async move { deliverer.run().await }))
+        Ok(Running(sender.spawn(async move { deliverer.run().await })))
     }
 
     async fn run(self: Arc<Self>) {
@@ -95,8 +117,11 @@ impl Deliverer {
         }
         let mut every = tokio::time::interval(self.settings.poll);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Dropped (aborting every worker) when this loop is.
+        let mut workers = JoinSet::new();
         loop {
             every.tick().await;
+            while workers.try_join_next().is_some() {}
             let free = self.slots.available_permits();
             if free == 0 {
                 continue;
@@ -121,7 +146,7 @@ impl Deliverer {
                     continue;
                 }
                 let me = Arc::clone(&self);
-                tokio::spawn(async move {
+                workers.spawn(async move {
                     let _permit = permit;
                     me.work(&id).await;
                     if let Ok(mut r) = me.running.lock() {

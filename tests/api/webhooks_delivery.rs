@@ -100,18 +100,36 @@ backend_test!(
                 .all(|r| r.id == feed[0]),
             "nothing after the first event was sent before it was accepted"
         );
-        let log = send(app.req(Method::GET, &format!("/v1/webhooks/{id}/deliveries"))).await;
-        let entries = log.json["data"].as_array().expect("data");
+        // A page's attempts are written while the next page is sent: the log may trail the
+        // receiver by a moment.
+        let entries = logged_once_accepted(&app, id).await;
         assert!(
             entries
                 .iter()
                 .any(|d| d["status_code"] == 503 && d["attempt"].as_u64() > Some(1))
         );
-        assert!(entries.iter().any(|d| d["status_code"] == 200));
         let state = send(app.req(Method::GET, &format!("/v1/webhooks/{id}"))).await;
         assert_eq!(state.json["state"], "active");
     }
 );
+
+/// The deliveries log of endpoint `id` once it shows an accepted attempt (60 s at most).
+async fn logged_once_accepted(app: &TestApp, id: &str) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let log = send(app.req(Method::GET, &format!("/v1/webhooks/{id}/deliveries"))).await;
+        let entries = log.json["data"].as_array().expect("data").clone();
+        if entries.iter().any(|d| d["status_code"] == 200) {
+            return entries;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no accepted attempt logged in 60 s: {}",
+            log.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
 
 backend_test!(
     a_spent_schedule_disables_and_enabling_resumes_from_the_first_unaccepted,

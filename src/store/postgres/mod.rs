@@ -35,6 +35,7 @@ mod admin;
 mod batcher;
 mod bulk;
 mod confirmations;
+mod connect;
 mod contact_search;
 mod contacts;
 mod daily_counts;
@@ -167,9 +168,9 @@ fn pool(
     connect: Duration,
     wait: Duration,
 ) -> anyhow::Result<Pool> {
-    let manager = Manager::from_config(
+    let manager = Manager::from_connect(
         config,
-        tls,
+        connect::OnBuildersRuntime::new(tls)?,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
