@@ -101,6 +101,12 @@ impl FreshDatabase {
         with_database(server_url, &self.name)
     }
 
+    /// Runs SQL in this database (to set up what the API cannot, such as an older schema).
+    #[allow(dead_code)]
+    pub fn execute(&self, sql: &str) {
+        on_own_runtime(admin_execute(self.url.clone(), sql.to_owned()));
+    }
+
     /// One number from SQL run in this database (for checks the API cannot make).
     #[allow(dead_code)]
     pub fn query_i64(&self, sql: &str) -> i64 {

@@ -1,9 +1,11 @@
 //! [`ContactStore`] on PostgreSQL: reads, the single-contact update and deletes (the
 //! bulk upsert is in `bulk`; PUTs are batched by `batcher` unless batching is off). A write locks its row (`FOR UPDATE`), fetches what the
-//! domain's planners need (`domain::target`) and writes what they return.
+//! domain's planners need (`domain::target`) and writes what they return. A list's total
+//! comes from the appended counts (`contact_counts`).
 
 use super::PostgresStore;
 use super::bulk;
+use super::contact_counts::{FOLD_AFTER, counted_total};
 use super::events::{deleted_in_list_order, record_changes, returning_contact};
 use super::rows::{CONTACT_COLUMNS, contact_from_row, contacts_from_rows, update_contacts};
 use super::statements::Sql;
@@ -131,16 +133,19 @@ pub(super) async fn update_in(
     })
 }
 
+/// One page and its total, and how many rows of the appended counts were summed for it
+/// (`contact_counts`; 0 when the query counted by email).
 pub(super) async fn list(
     client: &mut Client,
     query: &ContactQuery,
-) -> Result<ContactPage, StoreError> {
+) -> Result<(ContactPage, i64), StoreError> {
     // PostgreSQL text cannot hold NUL, so such an email matches nothing.
     if query.email.as_deref().is_some_and(|e| e.contains('\0')) {
-        return Ok(ContactPage {
+        let nothing = ContactPage {
             contacts: Vec::new(),
             total: 0,
-        });
+        };
+        return Ok((nothing, 0));
     }
     let workspace = query.workspace.as_str();
     let mut filter = String::from("workspace_id = $1");
@@ -160,13 +165,13 @@ pub(super) async fn list(
         .read_only(true)
         .start()
         .await?;
-    let total: i64 = tx
-        .row(
-            &format!("SELECT COUNT(*) FROM contacts WHERE {filter}"),
-            &args,
-        )
-        .await?
-        .try_get(0)?;
+    // An email matches at most one contact: its indexed COUNT is one probe.
+    let (total, count_rows): (i64, i64) = if query.email.is_some() {
+        let sql = format!("SELECT COUNT(*) FROM contacts WHERE {filter}");
+        (tx.row(&sql, &args).await?.try_get(0)?, 0)
+    } else {
+        counted_total(&tx, query).await?
+    };
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
     // A keyset page (`after`) bounds the page, not the count: one seek into the list index.
     let after = query
@@ -197,10 +202,11 @@ pub(super) async fn list(
         contacts_from_rows(&tx.rows(&sql, &args).await?)?
     };
     tx.commit().await?;
-    Ok(ContactPage {
+    let page = ContactPage {
         contacts,
         total: u64::try_from(total).unwrap_or(0),
-    })
+    };
+    Ok((page, count_rows))
 }
 
 async fn delete_one(
@@ -315,8 +321,13 @@ impl ContactStore for PostgresStore {
     }
 
     async fn list_contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError> {
-        self.timed(async { read_on_replica_or_primary!(self, |client| list(client, &query)) })
-            .await
+        let (page, count_rows) = self
+            .timed(async { read_on_replica_or_primary!(self, |client| list(client, &query)) })
+            .await?;
+        if count_rows > FOLD_AFTER {
+            self.count_folder.fold_soon(&self.pool, &query.workspace);
+        }
+        Ok(page)
     }
 
     async fn delete_contact(

@@ -36,6 +36,7 @@ mod batcher;
 mod bulk;
 mod confirmations;
 mod connect;
+mod contact_counts;
 mod contact_search;
 mod contacts;
 mod daily_counts;
@@ -137,6 +138,8 @@ pub struct PostgresStore {
     batching: Option<BatchSettings>,
     /// The batcher, started by the first PUT (on the runtime that serves requests).
     batcher: OnceLock<Batcher>,
+    /// Folds the appended contact counts a list found many of (`contact_counts`).
+    count_folder: contact_counts::CountFolder,
 }
 
 /// The driver's settings for `url`: TLS as the URL says, `connect` to open a
@@ -217,6 +220,7 @@ impl PostgresStore {
             statements,
             batching,
             batcher: OnceLock::new(),
+            count_folder: contact_counts::CountFolder::default(),
         })
     }
 

@@ -65,6 +65,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         13,
         include_str!("../../../migrations/postgres/0013_suppressions_by_address.sql"),
     ),
+    (
+        14,
+        include_str!("../../../migrations/postgres/0014_contact_counts.sql"),
+    ),
 ];
 
 /// The migration after whose SQL [`recompute_email_norms`] runs.

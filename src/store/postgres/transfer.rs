@@ -220,7 +220,7 @@ impl TransferStore for PostgresStore {
 
     async fn count_contacts(&self, workspace: &WorkspaceId) -> Result<u64, StoreError> {
         let query = ContactQuery::count_of(workspace.clone());
-        let page = self
+        let (page, _) = self
             .timed(async { super::contacts::list(&mut self.client().await?, &query).await })
             .await?;
         Ok(page.total)

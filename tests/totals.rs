@@ -1,7 +1,13 @@
-//! The list `total` comes from counts kept by triggers and, for inserts, by the store
-//! itself (migration 0004); these tests check it always
-//! equals the contacts a full listing finds, through every kind of write.
+//! The list `total` comes from kept counts, not a COUNT over the workspace: on SQLite one
+//! row per workspace kept by triggers and, for inserts, by the store (migrations 0003–0004);
+//! on PostgreSQL appended rows kept by triggers and folded now and then (migration 14).
+//! These tests check it always equals the contacts a full listing finds, through every kind
+//! of write, on both backends.
 
+#[path = "postgres/fresh_database.rs"]
+mod fresh_database;
+
+use fresh_database::{FreshDatabase, test_url};
 use purrlist::domain::api_key::WorkspaceGrant;
 use purrlist::domain::bulk::parse_bulk_item;
 use purrlist::domain::contact::{Contact, ContactPatch};
@@ -11,15 +17,92 @@ use purrlist::domain::target::{Precondition, Target};
 use purrlist::domain::timestamp::Timestamp;
 use purrlist::store::{self, ContactQuery, DeleteScope, ImportRows, SharedStore, StoreOptions};
 use serde_json::json;
+use std::time::{Duration, Instant};
+
+async fn open_url(url: &str) -> SharedStore {
+    store::open(url, &StoreOptions::default())
+        .await
+        .expect("open store")
+}
 
 async fn open(path: &std::path::Path) -> SharedStore {
-    store::open(
-        &format!("sqlite://{}", path.display()),
-        &StoreOptions::default(),
-    )
-    .await
-    .expect("open store")
+    open_url(&format!("sqlite://{}", path.display())).await
 }
+
+/// A store on a fresh database of either backend, and what keeps that database alive.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(FreshDatabase),
+}
+
+impl Backend {
+    /// A fresh SQLite file, or a fresh PostgreSQL database (`None`: the tests' PostgreSQL
+    /// is not configured, and the test says it skipped).
+    fn sqlite() -> Backend {
+        Backend::Sqlite(tempfile::tempdir().expect("tempdir"))
+    }
+
+    fn postgres(test: &str) -> Option<Backend> {
+        test_url(test).map(|url| Backend::Postgres(FreshDatabase::create(&url)))
+    }
+
+    /// Takes the database back to the schema before its counts were kept, as an older
+    /// database was (SQLite schema 2, PostgreSQL schema 13).
+    fn forget_counts(&self, name: &str) {
+        match self {
+            Backend::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join(name)).expect("sqlite");
+                conn.execute_batch(
+                    "DROP TRIGGER workspace_counts_on_new_workspace; DROP TRIGGER IF EXISTS workspace_counts_on_insert;
+                     DROP TRIGGER workspace_counts_on_delete; DROP TRIGGER workspace_counts_on_subscribed;
+                     DROP TABLE workspace_counts; PRAGMA user_version = 2;",
+                )
+                .expect("downgrade");
+            }
+            Backend::Postgres(db) => db.execute(
+                "DROP TRIGGER contact_counts_on_insert ON contacts; \
+                 DROP TRIGGER contact_counts_on_delete ON contacts; \
+                 DROP TRIGGER contact_counts_on_subscribed ON contacts; \
+                 DROP FUNCTION contact_counts_changed(); DROP FUNCTION contact_counts_resubscribed(); \
+                 DROP TABLE contact_counts; DELETE FROM schema_migrations WHERE version = 14;",
+            ),
+        }
+    }
+
+    fn url(&self, name: &str) -> String {
+        match self {
+            Backend::Sqlite(dir) => format!("sqlite://{}", dir.path().join(name).display()),
+            Backend::Postgres(db) => db.url.clone(),
+        }
+    }
+}
+
+/// A `sqlite` and a `postgres` test for each function named, which takes the [`Backend`].
+macro_rules! on_both_backends {
+    ($($name:ident),+) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(super::Backend::sqlite()).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test = concat!(stringify!($name), "::postgres");
+                if let Some(backend) = super::Backend::postgres(test) {
+                    super::$name(backend).await;
+                }
+            }
+        }
+    )+};
+}
+
+on_both_backends!(
+    totals_stay_exact_through_every_write,
+    counts_are_backfilled_when_an_older_database_is_migrated,
+    emails_moved_in_bulk_are_found_under_their_new_owner,
+    copied_contacts_are_counted_once_even_when_the_copy_is_resumed
+);
 
 fn query(workspace: &WorkspaceId, subscribed: Option<bool>, offset: u64) -> ContactQuery {
     ContactQuery {
@@ -84,10 +167,8 @@ async fn bulk(store: &SharedStore, workspace: &WorkspaceId, items: serde_json::V
         .expect("bulk");
 }
 
-#[tokio::test]
-async fn totals_stay_exact_through_every_write() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir.path().join("t.db")).await;
+async fn totals_stay_exact_through_every_write(backend: Backend) {
+    let store = open_url(&backend.url("t.db")).await;
     let now = Timestamp::now();
     let a = store
         .create_workspace("A".into(), now)
@@ -173,11 +254,8 @@ async fn totals_stay_exact_through_every_write() {
     assert_totals_exact(&store, &b).await;
 }
 
-#[tokio::test]
-async fn counts_are_backfilled_when_an_older_database_is_migrated() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("old.db");
-    let store = open(&path).await;
+async fn counts_are_backfilled_when_an_older_database_is_migrated(backend: Backend) {
+    let store = open_url(&backend.url("old.db")).await;
     let a = store
         .create_workspace("A".into(), Timestamp::now())
         .await
@@ -188,16 +266,8 @@ async fn counts_are_backfilled_when_an_older_database_is_migrated() {
         .collect();
     bulk(&store, &a, json!(items)).await;
     drop(store);
-    // Take the file back to schema 2, as a database from before the counts migration was.
-    let conn = rusqlite::Connection::open(&path).expect("sqlite");
-    conn.execute_batch(
-        "DROP TRIGGER workspace_counts_on_new_workspace; DROP TRIGGER IF EXISTS workspace_counts_on_insert;
-         DROP TRIGGER workspace_counts_on_delete; DROP TRIGGER workspace_counts_on_subscribed;
-         DROP TABLE workspace_counts; PRAGMA user_version = 2;",
-    )
-    .expect("downgrade");
-    drop(conn);
-    let store = open(&path).await;
+    backend.forget_counts("old.db");
+    let store = open_url(&backend.url("old.db")).await;
     let all = store.list_contacts(query(&a, None, 0)).await.expect("list");
     assert_eq!(all.total, 12);
     let subscribed = store
@@ -208,10 +278,85 @@ async fn counts_are_backfilled_when_an_older_database_is_migrated() {
     assert_totals_exact(&store, &a).await;
 }
 
-#[tokio::test]
-async fn emails_moved_in_bulk_are_found_under_their_new_owner() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir.path().join("swap.db")).await;
+/// The rows of PostgreSQL's appended counts for `workspace`.
+fn count_rows(db: &FreshDatabase, workspace: &WorkspaceId) -> i64 {
+    db.query_i64(&format!(
+        "SELECT COUNT(*) FROM contact_counts WHERE workspace_id = '{}'",
+        workspace.as_str()
+    ))
+}
+
+/// PostgreSQL: a list that sums many appended rows folds them into one, while writers go
+/// on appending; no write is lost or counted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appended_counts_are_folded_without_losing_a_write_postgres() {
+    let test = "appended_counts_are_folded_without_losing_a_write_postgres";
+    let Some(url) = test_url(test) else { return };
+    let db = FreshDatabase::create(&url);
+    let store = open_url(&db.url).await;
+    let a = store
+        .create_workspace("A".into(), Timestamp::now())
+        .await
+        .expect("ws")
+        .id;
+    // One statement per request: each new contact appends one row.
+    for i in 0..80 {
+        let item = json!([{"email": format!("f{i}@example.com"), "subscribed": i % 2 == 0}]);
+        bulk(&store, &a, item).await;
+    }
+    assert_eq!(count_rows(&db, &a), 80);
+    assert_eq!(
+        store
+            .list_contacts(query(&a, None, 0))
+            .await
+            .expect("list")
+            .total,
+        80
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count_rows(&db, &a) > 1 {
+        assert!(Instant::now() < deadline, "the counts were never folded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A writer creates and flips while lists fold again and again.
+    let writer = {
+        let (store, a) = (store.clone(), a.clone());
+        tokio::spawn(async move {
+            for i in 0..240 {
+                let email = format!("f{}@example.com", (i * 7) % 120);
+                bulk(
+                    &store,
+                    &a,
+                    json!([{"email": email, "subscribed": i % 3 == 0}]),
+                )
+                .await;
+            }
+        })
+    };
+    let mut folds_seen = 0;
+    let mut last_rows = count_rows(&db, &a);
+    while !writer.is_finished() {
+        store.list_contacts(query(&a, None, 0)).await.expect("list");
+        let rows = count_rows(&db, &a);
+        folds_seen += usize::from(rows < last_rows);
+        last_rows = rows;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    writer.await.expect("writer");
+    assert!(folds_seen > 0, "no fold ran while the writers wrote");
+    let stored = db.query_i64(&format!(
+        "SELECT COUNT(*) FROM contacts WHERE workspace_id = '{}'",
+        a.as_str()
+    ));
+    assert_eq!(stored, 120);
+    let listed = store.list_contacts(query(&a, None, 0)).await.expect("list");
+    assert_eq!(listed.total, 120);
+    assert_totals_exact(&store, &a).await;
+}
+
+async fn emails_moved_in_bulk_are_found_under_their_new_owner(backend: Backend) {
+    let store = open_url(&backend.url("swap.db")).await;
     let a = store
         .create_workspace("A".into(), Timestamp::now())
         .await
@@ -248,8 +393,8 @@ async fn emails_moved_in_bulk_are_found_under_their_new_owner() {
     assert_totals_exact(&store, &a).await;
 }
 
-#[tokio::test]
-async fn copied_contacts_are_counted_once_even_when_the_copy_is_resumed() {
+/// Copies from SQLite into `backend`, as `purrlist copy` does.
+async fn copied_contacts_are_counted_once_even_when_the_copy_is_resumed(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
     let source = open(&dir.path().join("source.db")).await;
     let workspace = source
@@ -266,7 +411,7 @@ async fn copied_contacts_are_counted_once_even_when_the_copy_is_resumed() {
         .expect("list")
         .contacts;
 
-    let target = open(&dir.path().join("target.db")).await;
+    let target = open_url(&backend.url("target.db")).await;
     let first_half = ImportRows {
         workspaces: vec![workspace.clone()],
         contacts: contacts[..10].to_vec(),
