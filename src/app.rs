@@ -237,7 +237,9 @@ impl Application {
             task.abort();
         }
         self.imports.stop_all().await;
-        deliverer.abort();
+        // Waited for: it runs on its own thread, which the process exit would not wait
+        // for, and it holds the store (the SQLite writer logs its batches when dropped).
+        deliverer.stop().await;
         expiry.abort();
         served
     }

@@ -32,7 +32,7 @@ use crate::store::{ServerStore, StoreError};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// Feed events read at once by a worker (and written as one batch of progress).
@@ -60,20 +60,38 @@ pub struct Deliverer {
     built: Arc<pages::Built>,
 }
 
-/// The running deliverer: aborted when dropped, so a server that stops (or a test's app
-/// that is dropped) leaves no loop behind on the sending thread.
-pub struct Running(JoinHandle<()>);
+/// The running deliverer: stopped and waited for by a server that shuts down
+/// ([`Running::stop`]), aborted when dropped (a test's app that is dropped leaves no loop
+/// behind on the sending thread).
+pub struct Running {
+    task: Option<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+/// How long [`Running::stop`] waits for the loop to wind down before it aborts it.
+const STOP_WAIT: Duration = Duration::from_secs(5);
 
 impl Running {
-    /// Stops the loop and its workers.
-    pub fn abort(&self) {
-        self.0.abort();
+    /// Stops the loop and its workers and waits until they are gone, so what they hold (the
+    /// store, and with it SQLite's connections) is released before the server exits: the
+    /// loop stops polling, aborts its workers and waits for them (a delivery cut short is
+    /// sent again by the next start: at least once).
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(STOP_WAIT, task).await.is_err() {
+                abort.abort();
+            }
+        }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -108,10 +126,15 @@ impl Deliverer {
             settings,
             hooks,
         });
-        Ok(Running(sender.spawn(async move { deliverer.run().await })))
+        let (stop, stopped) = watch::channel(false);
+        let task = sender.spawn(async move { deliverer.run(stopped).await });
+        Ok(Running {
+            task: Some(task),
+            stop,
+        })
     }
 
-    async fn run(self: Arc<Self>) {
+    async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         if let Err(e) = self.store.clear_webhook_leases().await {
             tracing::warn!(error = %e, "webhooks: could not clear old leases");
         }
@@ -120,7 +143,11 @@ impl Deliverer {
         // Dropped (aborting every worker) when this loop is.
         let mut workers = JoinSet::new();
         loop {
-            every.tick().await;
+            tokio::select! {
+                biased;
+                _ = stopped.wait_for(|stop| *stop) => break,
+                _ = every.tick() => {}
+            }
             while workers.try_join_next().is_some() {}
             let free = self.slots.available_permits();
             if free == 0 {
@@ -155,6 +182,7 @@ impl Deliverer {
                 });
             }
         }
+        workers.shutdown().await;
     }
 
     async fn work(self: &Arc<Self>, id: &WebhookId) {

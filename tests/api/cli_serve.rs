@@ -1,5 +1,6 @@
 //! `purrlist serve`: first start prints a working key and a curl line, or creates nothing
-//! when it cannot serve; one server per SQLite file; SIGTERM exits 0.
+//! when it cannot serve; one server per SQLite file; SIGTERM exits 0, the store released
+//! first.
 
 use crate::cli::Cli;
 use serde_json::json;
@@ -30,10 +31,15 @@ impl Server {
     }
 
     /// Runs `command`, which starts a server.
-    pub fn spawn(mut command: Command) -> Server {
+    pub fn spawn(command: Command) -> Server {
+        Server::spawn_with_log(command, Stdio::null())
+    }
+
+    /// Runs `command`, which starts a server, its log (stderr) going to `log`.
+    pub fn spawn_with_log(mut command: Command, log: impl Into<Stdio>) -> Server {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -173,6 +179,66 @@ fn serve_stops_cleanly_on_sigterm_sent_right_after_it_is_ready() {
             server.terminate(),
             "exit 0 even when the signal comes at once"
         );
+    }
+}
+
+/// The store is released before the process exits: its writer logs what it committed
+/// when it is dropped. The webhook deliverer, on a thread of its own that the exit does
+/// not wait for, once kept it past the exit, and the line was lost now and then.
+#[tokio::test]
+async fn serve_releases_the_store_before_it_exits_on_sigterm() {
+    for cli in Cli::each_backend("serve_releases_the_store_before_it_exits_on_sigterm") {
+        let stopped = if cli.is_sqlite() {
+            "sqlite writer stopped"
+        } else {
+            "postgres put batches stopped"
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut first_start = None;
+        for round in 0..8 {
+            let log = dir.path().join(format!("serve-{round}.log"));
+            let mut command = cli.command();
+            command
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .env("PURRLIST_LOG", "info");
+            let server = Server::spawn_with_log(command, std::fs::File::create(&log).expect("log"));
+            let lines = server.until_ready();
+            let address = value_after(&lines, "purrlist listening on").to_owned();
+            let (workspace, key) = first_start
+                .get_or_insert_with(|| {
+                    (
+                        value_after(&lines, "workspace:").to_owned(),
+                        value_after(&lines, "api key:").to_owned(),
+                    )
+                })
+                .clone();
+            let client = reqwest::Client::new();
+            let created: serde_json::Value = client
+                .post(format!("{address}/v1/contacts"))
+                .bearer_auth(&key)
+                .json(&json!({"newsletter_id": workspace, "contacts": [{"email": format!("r{round}@example.com")}]}))
+                .send()
+                .await
+                .expect("reach the server")
+                .json()
+                .await
+                .expect("json");
+            let id = created["results"][0]["id"].as_str().expect("id").to_owned();
+            let put = client
+                .put(format!("{address}/v1/contacts/{id}"))
+                .bearer_auth(&key)
+                .json(&json!({"email": format!("r{round}@example.com"), "name": "Round"}))
+                .send()
+                .await
+                .expect("reach the server");
+            assert_eq!(put.status(), 200);
+            assert!(server.terminate(), "SIGTERM makes serve exit 0");
+            let logged = std::fs::read_to_string(&log).expect("read the log");
+            assert!(
+                logged.contains(stopped),
+                "round {round}: no {stopped:?} line:\n{logged}"
+            );
+        }
     }
 }
 
