@@ -36,12 +36,13 @@ enum Backend {
 }
 
 impl Backend {
-    /// A fresh SQLite file, or a fresh PostgreSQL database (`None`: the tests' PostgreSQL
-    /// is not configured, and the test says it skipped).
+    /// A directory for fresh SQLite files.
     fn sqlite() -> Backend {
         Backend::Sqlite(tempfile::tempdir().expect("tempdir"))
     }
 
+    /// A fresh PostgreSQL database, or `None` when the tests' PostgreSQL is not configured
+    /// (the test then says it skipped).
     fn postgres(test: &str) -> Option<Backend> {
         test_url(test).map(|url| Backend::Postgres(FreshDatabase::create(&url)))
     }
@@ -69,6 +70,7 @@ impl Backend {
         }
     }
 
+    /// The database URL: the SQLite file `name`, or the PostgreSQL database.
     fn url(&self, name: &str) -> String {
         match self {
             Backend::Sqlite(dir) => format!("sqlite://{}", dir.path().join(name).display()),
