@@ -10,8 +10,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// How long freed pages stay with the process before they go back to the OS, in ms.
 /// mimalloc v3 waits 1 s; after a burst of bulk upserts that left ~15 MB more resident
-/// than needed (M1 in bench/README.md). 10 ms is mimalloc v2's default.
-const PURGE_DELAY_MS: std::ffi::c_long = 10;
+/// than needed (M1 in bench/README.md). 10 ms (mimalloc v2's default) cost S2's PUTs
+/// ~15% in madvise and page faults; 100 ms did not (bench/README.md, log 23).
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 fn main() -> std::process::ExitCode {
     purrlist::cli::main(return_freed_memory_sooner)
