@@ -43,6 +43,17 @@ impl ContactQuery {
             offset: 0,
         }
     }
+
+    /// The total for this query's `subscribed` filter, from a workspace's kept counts of
+    /// all its contacts and of the subscribed ones (both backends keep them; an email
+    /// filter is counted otherwise).
+    pub fn total_from_counts(&self, contacts: i64, subscribed: i64) -> i64 {
+        match self.subscribed {
+            None => contacts,
+            Some(true) => subscribed,
+            Some(false) => contacts - subscribed,
+        }
+    }
 }
 
 /// One page of contacts and how many match in all.

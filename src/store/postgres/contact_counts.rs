@@ -1,9 +1,8 @@
 //! A list's `total` on PostgreSQL from the appended counts of migration 14, not a COUNT
 //! over the workspace (94–200 ms at about 1M contacts on the project's machines, and
-//! growing with the workspace): the migration's comment says how the
-//! rows are kept without a lock writers share. A reader sums the workspace's rows in its own
-//! snapshot; when it found many, this node folds them into one in the background
-//! ([`CountFolder`]).
+//! growing with the workspace): the migration's comment says how the rows are kept without
+//! a lock writers share. A reader sums the workspace's rows in its own snapshot; when it
+//! found many, this node folds them into one in the background ([`CountFolder`]).
 
 use super::errors::map_pool_error;
 use super::statements::Sql;
@@ -34,12 +33,7 @@ pub(super) async fn counted_total(
         .await?;
     let (contacts, subscribed, rows): (i64, i64, i64) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-    let total = match query.subscribed {
-        None => contacts,
-        Some(true) => subscribed,
-        Some(false) => contacts - subscribed,
-    };
-    Ok((total, rows))
+    Ok((query.total_from_counts(contacts, subscribed), rows))
 }
 
 /// Folds one workspace's rows into their sum, in one transaction. Rows appended after its

@@ -21,11 +21,7 @@ fn counted_total(conn: &Connection, query: &ContactQuery) -> Result<Option<i64>,
         )?
         .query_row([query.workspace.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(counts.map(|(contacts, subscribed)| match query.subscribed {
-        None => contacts,
-        Some(true) => subscribed,
-        Some(false) => contacts - subscribed,
-    }))
+    Ok(counts.map(|(contacts, subscribed)| query.total_from_counts(contacts, subscribed)))
 }
 
 pub(super) fn list(conn: &Connection, query: &ContactQuery) -> Result<ContactPage, StoreError> {
