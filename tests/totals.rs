@@ -151,6 +151,15 @@ async fn assert_totals_exact(store: &SharedStore, workspace: &WorkspaceId) {
     }
 }
 
+/// A new workspace named `name`.
+async fn workspace(store: &SharedStore, name: &str) -> WorkspaceId {
+    store
+        .create_workspace(name.into(), Timestamp::now())
+        .await
+        .expect("ws")
+        .id
+}
+
 async fn bulk(store: &SharedStore, workspace: &WorkspaceId, items: serde_json::Value) {
     let items = items
         .as_array()
@@ -171,17 +180,8 @@ async fn bulk(store: &SharedStore, workspace: &WorkspaceId, items: serde_json::V
 
 async fn totals_stay_exact_through_every_write(backend: Backend) {
     let store = open_url(&backend.url("t.db")).await;
-    let now = Timestamp::now();
-    let a = store
-        .create_workspace("A".into(), now)
-        .await
-        .expect("ws")
-        .id;
-    let b = store
-        .create_workspace("B".into(), now)
-        .await
-        .expect("ws")
-        .id;
+    let a = workspace(&store, "A").await;
+    let b = workspace(&store, "B").await;
     assert_totals_exact(&store, &a).await;
 
     let items: Vec<_> = (0..30)
@@ -258,11 +258,7 @@ async fn totals_stay_exact_through_every_write(backend: Backend) {
 
 async fn counts_are_backfilled_when_an_older_database_is_migrated(backend: Backend) {
     let store = open_url(&backend.url("old.db")).await;
-    let a = store
-        .create_workspace("A".into(), Timestamp::now())
-        .await
-        .expect("ws")
-        .id;
+    let a = workspace(&store, "A").await;
     let items: Vec<_> = (0..12)
         .map(|i| json!({"email": format!("u{i}@example.com"), "subscribed": i % 2 == 0}))
         .collect();
@@ -296,11 +292,7 @@ async fn appended_counts_are_folded_without_losing_a_write_postgres() {
     let Some(url) = test_url(test) else { return };
     let db = FreshDatabase::create(&url);
     let store = open_url(&db.url).await;
-    let a = store
-        .create_workspace("A".into(), Timestamp::now())
-        .await
-        .expect("ws")
-        .id;
+    let a = workspace(&store, "A").await;
     // One statement per request: each new contact appends one row.
     for i in 0..80 {
         let item = json!([{"email": format!("f{i}@example.com"), "subscribed": i % 2 == 0}]);
@@ -359,11 +351,7 @@ async fn appended_counts_are_folded_without_losing_a_write_postgres() {
 
 async fn emails_moved_in_bulk_are_found_under_their_new_owner(backend: Backend) {
     let store = open_url(&backend.url("swap.db")).await;
-    let a = store
-        .create_workspace("A".into(), Timestamp::now())
-        .await
-        .expect("ws")
-        .id;
+    let a = workspace(&store, "A").await;
     bulk(
         &store,
         &a,
