@@ -111,8 +111,9 @@ impl From<StoreError> for Stop {
 
 impl Deliverer {
     /// Starts the loop, and every worker it spawns, on the sender's lower-priority thread
-    /// (`webhooks::background`); it runs until the returned handle is aborted or dropped,
-    /// and its workers stop with it (the thread, which they keep, stops after them).
+    /// (`webhooks::background`); it runs until the returned handle is stopped
+    /// ([`Running::stop`]) or dropped, and its workers stop with it (the thread, which they
+    /// keep, stops after them).
     pub fn spawn(store: Arc<dyn ServerStore>, hooks: Webhooks) -> anyhow::Result<Running> {
         let settings = hooks.settings.clone();
         let sender = Sender::new(settings.allow_private, settings.concurrency)?;
@@ -140,7 +141,7 @@ impl Deliverer {
         }
         let mut every = tokio::time::interval(self.settings.poll);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Dropped (aborting every worker) when this loop is.
+        // Shut down when the loop is stopped; dropped (aborting every worker) if it is aborted.
         let mut workers = JoinSet::new();
         loop {
             tokio::select! {
