@@ -6,7 +6,7 @@ use crate::domain::api_key::{ApiKey, ApiKeySecret, WorkspaceGrant};
 use crate::domain::ids::ApiKeyId;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
-use crate::http::{AppState, Limits, router};
+use crate::http::{AppState, Limits, Shared, router};
 use crate::import_jobs::{ImportJobs, Spool};
 use crate::store::{AdminStore, DatabaseUrl, ServerStore, SharedStore, StoreError};
 use anyhow::Context;
@@ -160,7 +160,7 @@ impl Application {
         // Prune once before serving, so a lowered retention applies from the first request.
         prune_logged(&*store, config.event_retention).await;
         let imports = import_jobs(config, store.clone()).await?;
-        let mut state = AppState::new(
+        let mut state = Shared::new(
             store.clone(),
             imports.clone(),
             config.limits,
@@ -183,7 +183,7 @@ impl Application {
         );
         Ok(Application {
             listener,
-            router: router(state),
+            router: router(AppState::from(state)),
             addr,
             store,
             event_retention: config.event_retention,
