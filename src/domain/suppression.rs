@@ -149,14 +149,42 @@ pub fn admit_write(
     let Some(suppression) = suppression else {
         return Ok(false);
     };
-    let arrives = before.is_none_or(|b| b.email.normalized() != after.email.normalized());
-    let was_subscribed = before.is_some_and(|b| b.subscribed) && !arrives;
-    let subscribes = after.subscribed && !was_subscribed;
+    let Change {
+        arrives,
+        subscribes,
+    } = Change::of(before, after);
     let blocked = subscribes || (suppression.reason == SuppressionReason::Erased && arrives);
     match (blocked, override_suppression) {
         (false, _) => Ok(false),
         (true, true) => Ok(true),
         (true, false) => Err(Suppressed(suppression.reason)),
+    }
+}
+
+/// Whether [`admit_write`] can refuse the write turning `before` into `after` under any
+/// suppression: only one that subscribes or brings the contact to an address. For any
+/// other write (most PUTs: a name, custom fields) the store need not look the address up.
+pub fn could_refuse(before: Option<&Contact>, after: &Contact) -> bool {
+    let change = Change::of(before, after);
+    change.arrives || change.subscribes
+}
+
+/// What a write does that the suppression rule looks at.
+struct Change {
+    /// The contact is new, or now holds another address.
+    arrives: bool,
+    /// The contact is subscribed after the write and was not, at this address, before.
+    subscribes: bool,
+}
+
+impl Change {
+    fn of(before: Option<&Contact>, after: &Contact) -> Change {
+        let arrives = before.is_none_or(|b| b.email.normalized() != after.email.normalized());
+        let was_subscribed = before.is_some_and(|b| b.subscribed) && !arrives;
+        Change {
+            arrives,
+            subscribes: after.subscribed && !was_subscribed,
+        }
     }
 }
 

@@ -94,6 +94,44 @@ fn an_erased_address_cannot_come_back_even_unsubscribed() {
 }
 
 #[test]
+fn a_write_that_could_not_be_refused_is_admitted_under_every_suppression() {
+    let reasons = [
+        SuppressionReason::Bounced,
+        SuppressionReason::Complained,
+        SuppressionReason::Manual,
+        SuppressionReason::Erased,
+    ];
+    let contacts = [
+        contact("a@example.com", false),
+        contact("a@example.com", true),
+        contact("b@example.com", false),
+        contact("b@example.com", true),
+    ];
+    let mut refusable = 0;
+    for after in &contacts {
+        let befores = std::iter::once(None).chain(contacts.iter().map(Some));
+        for before in befores {
+            if could_refuse(before, after) {
+                refusable += 1;
+                continue;
+            }
+            for reason in reasons {
+                for override_given in [false, true] {
+                    let s = suppression(reason);
+                    assert_eq!(
+                        admit_write(before, after, Some(&s), override_given),
+                        Ok(false),
+                        "{before:?} -> {after:?} under {reason:?}"
+                    );
+                }
+            }
+        }
+    }
+    // New contacts (4), address changes (8) and subscriptions at the same address (2).
+    assert_eq!(refusable, 14);
+}
+
+#[test]
 fn ids_are_keyed_hashes_of_workspace_and_address() {
     let a = suppression_id(b"salt", &workspace(), "a@example.com");
     assert!(is_suppression_id(&a));

@@ -17,7 +17,7 @@ use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::error::DomainError;
 use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::domain::suppression::{Lift, admit_write};
+use crate::domain::suppression::{Lift, admit_write, could_refuse};
 use crate::domain::target::{Target, email_to_look_up, plan_update, visible_to};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
@@ -99,10 +99,14 @@ pub(super) async fn update_in(
             changed: false,
         });
     };
-    let suppression = suppressions_of(tx, &current.workspace_id, &[next.email.normalized()])
-        .await?
-        .into_values()
-        .next();
+    let suppression = if could_refuse(Some(&current), &next) {
+        suppressions_of(tx, &current.workspace_id, &[next.email.normalized()])
+            .await?
+            .into_values()
+            .next()
+    } else {
+        None
+    };
     let lifts = admit_write(
         Some(&current),
         &next,

@@ -25,7 +25,7 @@ use crate::domain::error::DomainError;
 use crate::domain::events::event_for;
 use crate::domain::evidence::Origin;
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::domain::suppression::{Lift, admit_write};
+use crate::domain::suppression::{Lift, admit_write, could_refuse};
 use crate::domain::target::{Target, email_to_look_up, plan_update};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{StoreError, UpdateOutcome};
@@ -139,9 +139,7 @@ impl Planner {
         after: &Contact,
         job: &PutJob,
     ) -> Result<Option<Lift>, StoreError> {
-        let arrives = before.email.normalized() != after.email.normalized();
-        let subscribes = after.subscribed && !before.subscribed;
-        if !arrives && !subscribes {
+        if !could_refuse(Some(before), after) {
             return Ok(None);
         }
         let email = [after.email.normalized()];

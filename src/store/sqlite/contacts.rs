@@ -14,7 +14,7 @@ use crate::domain::error::DomainError;
 use crate::domain::events::Actor;
 use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::domain::suppression::{Lift, admit_write};
+use crate::domain::suppression::{Lift, admit_write, could_refuse};
 use crate::domain::target::{Target, email_to_look_up, plan_update, visible_to};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
@@ -65,9 +65,13 @@ pub(super) fn update(
             changed: false,
         });
     };
-    let suppression = suppressions_of(conn, &current.workspace_id, &[next.email.normalized()])?
-        .into_values()
-        .next();
+    let suppression = if could_refuse(Some(&current), &next) {
+        suppressions_of(conn, &current.workspace_id, &[next.email.normalized()])?
+            .into_values()
+            .next()
+    } else {
+        None
+    };
     let lifts = admit_write(
         Some(&current),
         &next,
