@@ -180,6 +180,15 @@ pub struct ContactEvent {
     pub changes: Map<String, Value>,
 }
 
+impl ContactEvent {
+    /// `changes` as the stores keep it: compact JSON, fields in order, serialised from the
+    /// map in place (not copied into a `Value` first).
+    pub fn changes_json(&self) -> String {
+        // A map of strings to JSON values always serialises.
+        serde_json::to_string(&self.changes).unwrap_or_default()
+    }
+}
+
 /// A stored event, as the feed returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
@@ -229,13 +238,18 @@ pub fn event_for(before: Option<&Contact>, after: Option<&Contact>) -> Option<Co
         (Some(b), Some(a)) if !b.subscribed && a.subscribed => (a, EventKind::Resubscribed),
         (Some(_), Some(a)) => (a, EventKind::Updated),
     };
-    let old = before.map(fields);
-    let new = after.map(fields);
+    // Each side's values are built once and moved into the event, not copied again.
+    let mut old = before.map(|c| fields(c).into_iter());
+    let mut new = after.map(|c| fields(c).into_iter());
     let mut changes = Map::new();
-    for i in 0..6 {
-        let name = old.as_ref().or(new.as_ref()).map_or("", |f| f[i].0);
-        let o = old.as_ref().map_or(Value::Null, |f| f[i].1.clone());
-        let n = new.as_ref().map_or(Value::Null, |f| f[i].1.clone());
+    loop {
+        let o = old.as_mut().and_then(Iterator::next);
+        let n = new.as_mut().and_then(Iterator::next);
+        let Some(name) = o.as_ref().or(n.as_ref()).map(|(name, _)| *name) else {
+            break;
+        };
+        let o = o.map_or(Value::Null, |(_, value)| value);
+        let n = n.map_or(Value::Null, |(_, value)| value);
         if o != n {
             changes.insert(name.to_owned(), change(o, n));
         }
@@ -303,6 +317,19 @@ mod tests {
         assert_eq!(
             Value::Object(e.changes),
             json!({"first_name": {"old": "", "new": "F"}})
+        );
+    }
+
+    #[test]
+    fn changes_are_stored_as_compact_json_in_field_order() {
+        let c = contact();
+        let mut d = c.clone();
+        d.name = "B \"quoted\"".into();
+        d.subscribed = false;
+        let e = event_for(Some(&c), Some(&d)).expect("event");
+        assert_eq!(
+            e.changes_json(),
+            r#"{"name":{"old":"A","new":"B \"quoted\""},"subscribed":{"old":true,"new":false}}"#
         );
     }
 

@@ -160,8 +160,7 @@ impl<'a> EventRows<'a> {
         self.workspaces.push(event.workspace_id.as_str());
         self.contacts.push(event.contact_id.as_str());
         self.kinds.push(event.kind.as_str());
-        self.changes
-            .push(serde_json::Value::Object(event.changes.clone()).to_string());
+        self.changes.push(event.changes_json());
         self.actor_kinds.push(actor.stored_kind().into_owned());
         self.key_ids.push(actor.key_id());
         self.times.push(at.millis());

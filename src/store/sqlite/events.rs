@@ -43,7 +43,7 @@ pub fn record(
     evidence: &Evidence,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let changes = serde_json::Value::Object(event.changes.clone()).to_string();
+    let changes = event.changes_json();
     conn.prepare_cached(
         "INSERT INTO contact_events (workspace_id, contact_id, kind, changes, actor_type, actor_key_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

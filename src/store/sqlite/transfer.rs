@@ -143,7 +143,7 @@ fn import_events(conn: &Connection, events: &[StoredEvent]) -> Result<(), StoreE
             e.event.workspace_id.as_str(),
             e.event.contact_id.as_str(),
             e.event.kind.as_str(),
-            serde_json::Value::Object(e.event.changes.clone()).to_string(),
+            e.event.changes_json(),
             e.actor.stored_kind(),
             e.actor.key_id(),
             e.created_at.millis(),
