@@ -161,6 +161,22 @@ pub fn admit_write(
     }
 }
 
+/// [`admit_write`] for one write, given its address's suppression as looked up: the lift
+/// to write beside it when the override lifted that suppression, `None` when it stays (or
+/// there is none).
+pub fn lift_for(
+    before: Option<&Contact>,
+    after: &Contact,
+    suppression: Option<Suppression>,
+    override_given: bool,
+) -> Result<Option<Lift>, Suppressed> {
+    let lifts = admit_write(before, after, suppression.as_ref(), override_given)?;
+    Ok(suppression.filter(|_| lifts).map(|suppression| Lift {
+        contact_id: after.id.clone(),
+        suppression,
+    }))
+}
+
 /// Whether [`admit_write`] can refuse the write turning `before` into `after` under any
 /// suppression: only one that subscribes or brings the contact to an address. For any
 /// other write (most PUTs: a name, custom fields) the store need not look the address up.

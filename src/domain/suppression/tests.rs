@@ -132,6 +132,31 @@ fn a_write_that_could_not_be_refused_is_admitted_under_every_suppression() {
 }
 
 #[test]
+fn a_lift_is_made_only_when_the_override_lifts_a_suppression() {
+    let before = contact("a@example.com", false);
+    let after = contact("a@example.com", true);
+    let s = suppression(SuppressionReason::Bounced);
+    let lift = lift_for(Some(&before), &after, Some(s.clone()), true).expect("admitted");
+    assert_eq!(
+        lift,
+        Some(Lift {
+            contact_id: after.id.clone(),
+            suppression: s.clone(),
+        })
+    );
+    assert_eq!(
+        lift_for(Some(&before), &after, Some(s.clone()), false),
+        Err(Suppressed(SuppressionReason::Bounced))
+    );
+    assert_eq!(lift_for(Some(&before), &after, None, true), Ok(None));
+    let renamed = Contact {
+        name: "New".into(),
+        ..before.clone()
+    };
+    assert_eq!(lift_for(Some(&before), &renamed, Some(s), true), Ok(None));
+}
+
+#[test]
 fn ids_are_keyed_hashes_of_workspace_and_address() {
     let a = suppression_id(b"salt", &workspace(), "a@example.com");
     assert!(is_suppression_id(&a));

@@ -17,7 +17,7 @@ use crate::domain::contact::{Contact, ContactPatch};
 use crate::domain::error::DomainError;
 use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::domain::suppression::{Lift, admit_write, could_refuse};
+use crate::domain::suppression::{could_refuse, lift_for};
 use crate::domain::target::{Target, email_to_look_up, plan_update, visible_to};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
@@ -107,20 +107,16 @@ pub(super) async fn update_in(
     } else {
         None
     };
-    let lifts = admit_write(
+    let lift = lift_for(
         Some(&current),
         &next,
-        suppression.as_ref(),
+        suppression,
         patch.override_suppression,
     )
     .map_err(|refused| DomainError::Suppressed(refused.0))?;
     // A clash with an email another node just took maps to EmailTaken.
     update_contacts(tx, &[&next]).await?;
-    if let Some(suppression) = suppression.filter(|_| lifts) {
-        let lift = Lift {
-            contact_id: next.id.clone(),
-            suppression,
-        };
+    if let Some(lift) = lift {
         write_lifts(tx, &[lift], &origin.actor, &origin.evidence, now).await?;
     }
     record_changes(

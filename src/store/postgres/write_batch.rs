@@ -25,7 +25,7 @@ use crate::domain::error::DomainError;
 use crate::domain::events::event_for;
 use crate::domain::evidence::Origin;
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::domain::suppression::{Lift, admit_write, could_refuse};
+use crate::domain::suppression::{Lift, could_refuse, lift_for};
 use crate::domain::target::{Target, email_to_look_up, plan_update};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{StoreError, UpdateOutcome};
@@ -131,7 +131,7 @@ impl Planner {
         })
     }
 
-    /// The suppression rule (`domain::suppression::admit_write`), looked up only for a
+    /// The suppression rule (`domain::suppression::lift_for`), looked up only for a
     /// write it can refuse: one that subscribes, or moves the contact to another address.
     async fn suppression_rule(
         tx: &Transaction<'_>,
@@ -147,17 +147,14 @@ impl Planner {
             .await?
             .into_values()
             .next();
-        let lifts = admit_write(
+        let lift = lift_for(
             Some(before),
             after,
-            suppression.as_ref(),
+            suppression,
             job.patch.override_suppression,
         )
         .map_err(|refused| DomainError::Suppressed(refused.0))?;
-        Ok(suppression.filter(|_| lifts).map(|suppression| Lift {
-            contact_id: after.id.clone(),
-            suppression,
-        }))
+        Ok(lift)
     }
 
     /// Who holds `email` in `workspace` now: known to the batch, or else looked up (then a

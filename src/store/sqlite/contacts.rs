@@ -14,7 +14,7 @@ use crate::domain::error::DomainError;
 use crate::domain::events::Actor;
 use crate::domain::evidence::{Origin, WriteEvidence};
 use crate::domain::ids::{ContactId, WorkspaceId};
-use crate::domain::suppression::{Lift, admit_write, could_refuse};
+use crate::domain::suppression::{could_refuse, lift_for};
 use crate::domain::target::{Target, email_to_look_up, plan_update, visible_to};
 use crate::domain::timestamp::Timestamp;
 use crate::store::{
@@ -72,19 +72,15 @@ pub(super) fn update(
     } else {
         None
     };
-    let lifts = admit_write(
+    let lift = lift_for(
         Some(&current),
         &next,
-        suppression.as_ref(),
+        suppression,
         patch.override_suppression,
     )
     .map_err(|refused| DomainError::Suppressed(refused.0))?;
     update_contact_row(conn, &current, &next)?;
-    if let Some(suppression) = suppression.filter(|_| lifts) {
-        let lift = Lift {
-            contact_id: next.id.clone(),
-            suppression,
-        };
+    if let Some(lift) = lift {
         write_lifts(conn, &[lift], &origin.actor, &origin.evidence, now)?;
     }
     record_change(
