@@ -2,13 +2,22 @@
 //! nanoid characters each.
 //!
 //! Randomness comes from `rand::rng()`, a ChaCha CSPRNG seeded from the operating system.
-//! Workspace ids, key ids, import ids and unsubscribe tokens are 21 random characters of a 64-symbol
+//! Workspace ids, key ids and import ids are 21 random characters of a 64-symbol
 //! alphabet: 126 bits that cannot be guessed. A contact id starts with its creation time
 //! instead (8 characters, milliseconds) followed by 13 random characters (78 bits), so that
 //! new contacts land at the end of the indexes on contact ids rather than at random places
 //! in them: a million-row import took 51–52 s with random ids and 35–38 s with these
 //! (bench/README.md, log 13). Contact ids are not secrets (reading one needs a key for its
 //! workspace) and their creation time is in the contact already (`createdAt`).
+//!
+//! An unsubscribe token is a secret, so it keeps 20 characters (120 bits, what
+//! reliability.md asks for) that are its own. Its first character is drawn at random too,
+//! but once per second and thread, and shared by every token that thread makes in that
+//! second: the tokens of one import's transaction then land in one of 64 parts of the
+//! unique index on tokens, not all over it, and a commit rewrites a few hundred of the
+//! index's pages instead of nearly all of them (bench/README.md, log 26). The shared
+//! character tells nothing about time; someone holding a token of the same second learns
+//! 6 bits of the others, which are not the 120 that are theirs alone.
 
 use rand::RngExt;
 use std::fmt;
@@ -50,6 +59,36 @@ pub fn time_ordered_body() -> String {
 /// A body of `BODY_LEN` random characters.
 fn random_id_body() -> String {
     random_body(BODY_LEN)
+}
+
+/// Leading characters of an unsubscribe token shared by the tokens one thread makes in
+/// one second.
+const TOKEN_CLUSTER_CHARS: usize = 1;
+
+/// An unsubscribe token's body: this thread's random cluster character for the current
+/// second, then `BODY_LEN - TOKEN_CLUSTER_CHARS` random characters of its own.
+fn clustered_token_body() -> String {
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    clustered_token_body_in(second)
+}
+
+/// [`clustered_token_body`] in the Unix second `second`.
+fn clustered_token_body_in(second: u64) -> String {
+    thread_local! {
+        static CLUSTER: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((0, String::new())) };
+    }
+    let mut body = CLUSTER.with_borrow_mut(|(drawn_in, cluster)| {
+        if *drawn_in != second || cluster.is_empty() {
+            *drawn_in = second;
+            *cluster = random_body(TOKEN_CLUSTER_CHARS);
+        }
+        cluster.clone()
+    });
+    body.push_str(&random_body(BODY_LEN - TOKEN_CLUSTER_CHARS));
+    body
 }
 
 fn is_body(s: &str) -> bool {
@@ -130,10 +169,11 @@ prefixed_id!(
     random_id_body
 );
 prefixed_id!(
-    /// An unsubscribe token: 21 characters with no prefix, unique over the whole server.
+    /// An unsubscribe token: 21 characters with no prefix, unique over the whole server;
+    /// the first is shared by the tokens made in the same second on the same thread.
     UnsubToken,
     "",
-    random_id_body
+    clustered_token_body
 );
 
 #[cfg(test)]
@@ -201,6 +241,38 @@ mod tests {
         let mut sorted = *ALPHABET;
         sorted.sort_unstable();
         assert_eq!(&sorted, ORDERED_ALPHABET);
+    }
+
+    #[test]
+    fn tokens_of_one_second_share_their_first_character_and_nothing_else() {
+        // Made in a loop well under a second, unless the loop crosses a second's edge:
+        // then two clusters, and the larger holds most of them.
+        let tokens: Vec<String> = (0..2_000)
+            .map(|_| UnsubToken::generate().as_str().to_owned())
+            .collect();
+        let mut clusters = std::collections::HashMap::<char, usize>::new();
+        for token in &tokens {
+            assert_eq!(token.len(), BODY_LEN);
+            assert!(UnsubToken::parse(token).is_some(), "{token}");
+            *clusters
+                .entry(token.chars().next().expect("a char"))
+                .or_default() += 1;
+        }
+        assert!(clusters.len() <= 2, "{clusters:?}");
+        assert!(clusters.values().any(|&n| n >= 1_000), "{clusters:?}");
+        let own: std::collections::HashSet<_> =
+            tokens.iter().map(|t| &t[TOKEN_CLUSTER_CHARS..]).collect();
+        assert_eq!(own.len(), tokens.len());
+    }
+
+    #[test]
+    fn a_new_second_draws_a_new_cluster_character() {
+        // Within one second the character stays; over eight seconds, one draw each, all
+        // eight equal has probability 64^-7.
+        let first = |second| clustered_token_body_in(second).chars().next();
+        assert!((0..100).all(|_| first(7) == first(7)));
+        let firsts: std::collections::HashSet<_> = (1..=8).map(first).collect();
+        assert!(firsts.len() > 1, "{firsts:?}");
     }
 
     #[test]
