@@ -19,6 +19,7 @@
 //! character tells nothing about time; someone holding a token of the same second learns
 //! 6 bits of the others, which are not the 120 that are theirs alone.
 
+use crate::domain::timestamp::Timestamp;
 use rand::RngExt;
 use std::fmt;
 
@@ -45,9 +46,7 @@ const TIME_CHARS: usize = 8;
 /// `TIME_CHARS` characters, then random characters up to `BODY_LEN`. Two ids made in
 /// the same millisecond differ in their random part; a clock set back only costs order.
 pub fn time_ordered_body() -> String {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis());
+    let millis = Timestamp::now().millis();
     let mut body: String = (0..TIME_CHARS)
         .rev()
         .map(|i| ORDERED_ALPHABET[((millis >> (6 * i)) & 63) as usize] as char)
@@ -68,16 +67,13 @@ const TOKEN_CLUSTER_CHARS: usize = 1;
 /// An unsubscribe token's body: this thread's random cluster character for the current
 /// second, then `BODY_LEN - TOKEN_CLUSTER_CHARS` random characters of its own.
 fn clustered_token_body() -> String {
-    let second = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    clustered_token_body_in(second)
+    clustered_token_body_in(Timestamp::now().millis() / 1000)
 }
 
 /// [`clustered_token_body`] in the Unix second `second`.
-fn clustered_token_body_in(second: u64) -> String {
+fn clustered_token_body_in(second: i64) -> String {
     thread_local! {
-        static CLUSTER: std::cell::RefCell<(u64, String)> =
+        static CLUSTER: std::cell::RefCell<(i64, String)> =
             const { std::cell::RefCell::new((0, String::new())) };
     }
     let mut body = CLUSTER.with_borrow_mut(|(drawn_in, cluster)| {
