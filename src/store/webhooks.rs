@@ -11,6 +11,7 @@
 //! Columns and row mapping shared by the backends are in [`rows`].
 
 pub mod rows;
+pub mod runs;
 
 use super::StoreError;
 use crate::domain::contact::Contact;

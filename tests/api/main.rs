@@ -68,6 +68,7 @@ mod unsubscribe;
 mod webhook_receiver;
 mod webhooks_api;
 mod webhooks_delivery;
+mod webhooks_log;
 mod webhooks_payload;
 mod webhooks_replay;
 mod workspaces;

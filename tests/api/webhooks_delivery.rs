@@ -11,7 +11,8 @@ use purrlist::domain::webhooks::RetrySchedule;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn quick_retries(schedule: &str) -> Config {
+/// Allowing private targets, with the retry schedule `schedule`.
+pub fn quick_retries(schedule: &str) -> Config {
     let mut config = allowing_private();
     config.webhooks.schedule = RetrySchedule::parse(schedule).expect("schedule");
     config

@@ -1,5 +1,6 @@
 //! Migrations, numbered by SQLite's `user_version`; each runs once, in its own transaction.
-//! One has a step in Rust: recomputing `email_norm` when the normal form of emails changed.
+//! Two have a step in Rust: recomputing `email_norm` when the normal form of emails
+//! changed, and adding columns (`ADDED_COLUMNS`), which SQLite cannot do "if not exists".
 
 use crate::domain::email::normal_form;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -19,10 +20,23 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0012_sessions.sql"),
     include_str!("../../../migrations/sqlite/0013_daily_counts.sql"),
     include_str!("../../../migrations/sqlite/0014_suppressions_by_address.sql"),
+    include_str!("../../../migrations/sqlite/0015_delivery_runs.sql"),
 ];
 
 /// The migration (1-based) after whose SQL [`recompute_email_norms`] runs.
 const RECOMPUTE_EMAIL_NORMS: usize = 5;
+
+/// Columns added after a migration's SQL (1-based): migration, table, column, definition;
+/// each only if the table does not have it yet.
+const ADDED_COLUMNS: &[(usize, &str, &str, &str)] = &[
+    (
+        15,
+        "webhook_deliveries",
+        "span",
+        "INTEGER NOT NULL DEFAULT 1",
+    ),
+    (15, "webhook_deliveries", "run", "BLOB"),
+];
 
 /// Brings the database to the newest schema; refuses a database from a newer purrlist.
 pub fn migrate(conn: &Connection) -> anyhow::Result<()> {
@@ -38,6 +52,18 @@ pub fn migrate(conn: &Connection) -> anyhow::Result<()> {
         tx.execute_batch(sql)?;
         if index + 1 == RECOMPUTE_EMAIL_NORMS {
             recompute_email_norms(&tx)?;
+        }
+        for (_, table, column, definition) in ADDED_COLUMNS.iter().filter(|c| c.0 == index + 1) {
+            let present: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+                params![table, column],
+                |r| r.get(0),
+            )?;
+            if !present {
+                tx.execute_batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+                ))?;
+            }
         }
         tx.pragma_update(None, "user_version", index + 1)?;
         tx.commit()?;

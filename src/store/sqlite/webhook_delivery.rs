@@ -7,6 +7,7 @@ use crate::domain::ids::{WebhookId, WorkspaceId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::webhooks::WebhookEndpoint;
 use crate::store::webhooks::rows::{ONE_OFF_COLUMNS, one_off_from_row};
+use crate::store::webhooks::runs;
 use crate::store::{DeliveryRecord, EndpointLag, Failure, OneOff, Progress, StoreError};
 use rusqlite::{Connection, params};
 
@@ -84,32 +85,40 @@ pub fn record_progress(
             ))?
             .execute(params![id, node, from, to, attempt])?,
     };
-    for d in &p.deliveries {
-        log(conn, id, d)?;
-    }
+    log(conn, id, &p.deliveries)?;
     Ok(changed > 0)
 }
 
-/// Adds an attempt to the log of an endpoint that still exists.
-pub fn log(conn: &Connection, id: &str, d: &DeliveryRecord) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (endpoint_id, message_id, event_seq, event_type, attempt, \
-         status_code, error, duration_ms, created_at, response) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
+/// Adds attempts (oldest first) to the log of an endpoint that still exists, packed into
+/// runs (`store::webhooks::runs`): a row's id is the last of `span` new ones, taken after
+/// the largest id the table ever gave (`sqlite_sequence`, which AUTOINCREMENT keeps), so
+/// every attempt has an id of its own, in the order of the log.
+pub fn log(conn: &Connection, id: &str, records: &[DeliveryRecord]) -> Result<(), StoreError> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, message_id, event_seq, event_type, \
+         attempt, status_code, error, duration_ms, created_at, response, span, run) \
+         SELECT (SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence \
+                 WHERE name = 'webhook_deliveries') + ?11, \
+                ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
          WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ?1)",
-    )?
-    .execute(params![
-        id,
-        d.message_id,
-        d.event_seq,
-        d.event_type,
-        d.attempt,
-        d.status_code,
-        d.error,
-        d.duration_ms,
-        d.created_at.millis(),
-        d.response,
-    ])?;
+    )?;
+    for row in runs::pack(records) {
+        let d = row.first;
+        insert.execute(params![
+            id,
+            d.message_id,
+            d.event_seq,
+            d.event_type,
+            d.attempt,
+            d.status_code,
+            d.error,
+            d.duration_ms,
+            d.created_at.millis(),
+            d.response,
+            row.span as i64,
+            row.run,
+        ])?;
+    }
     Ok(())
 }
 
@@ -139,7 +148,7 @@ pub fn record_one_off(
     }
     conn.prepare_cached("DELETE FROM webhook_one_offs WHERE id = ?1 AND endpoint_id = ?2")?
         .execute(params![one_off, id])?;
-    log(conn, id, d)?;
+    log(conn, id, std::slice::from_ref(d))?;
     Ok(true)
 }
 

@@ -7,6 +7,7 @@ use crate::domain::webhooks::{WebhookEndpoint, WebhookPatch, WebhookSecret};
 use crate::store::webhooks::rows::{
     DELIVERY_COLUMNS, ENDPOINT_COLUMNS, delivery_from_row, endpoint_from_row, types_json,
 };
+use crate::store::webhooks::runs;
 use crate::store::{DeliveryRecord, OneOff, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -135,19 +136,35 @@ pub(super) fn queue_one_off(conn: &Connection, id: &str, m: &OneOff) -> Result<(
     Ok(())
 }
 
+/// The log, newest first: `limit` attempts with ids below `before` (0: from the newest),
+/// each row's run unpacked (`store::webhooks::runs`). A row holds its attempts' ids up to
+/// its own, so the rows that can hold one below `before` start below it and end below
+/// `before + MAX_SPAN` (the bound lets the index on `(endpoint_id, id)` find them).
 pub(super) fn deliveries(
     conn: &Connection,
     id: &str,
     before: i64,
     limit: u32,
 ) -> Result<Vec<DeliveryRecord>, StoreError> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
-             WHERE endpoint_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3"
-        ))?
-        .query_map(params![id, before, limit], |r| delivery_from_row(r))?
-        .collect::<Result<_, _>>()?)
+    let mut select = conn.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLUMNS}, span, run FROM webhook_deliveries \
+         WHERE endpoint_id = ?1 AND (?2 = 0 OR (id < ?2 + {} AND id - span + 1 < ?2)) \
+         ORDER BY id DESC LIMIT ?3",
+        runs::MAX_SPAN
+    ))?;
+    let mut rows = select.query(params![id, before, limit])?;
+    let mut attempts = Vec::new();
+    while let Some(r) = rows.next()? {
+        let (span, run): (i64, Option<Vec<u8>>) = (r.get(10)?, r.get(11)?);
+        let row = runs::unpack(delivery_from_row(r)?, span, run.as_deref())
+            .map_err(|e| StoreError::Internal(format!("webhook_deliveries: {e}")))?;
+        attempts.extend(row.into_iter().filter(|d| before == 0 || d.id < before));
+        if attempts.len() >= limit as usize {
+            break;
+        }
+    }
+    attempts.truncate(limit as usize);
+    Ok(attempts)
 }
 
 pub(super) fn prune_deliveries(conn: &Connection, before: Timestamp) -> Result<u64, StoreError> {
