@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -4,7 +4,7 @@
 //! address that was checked (DNS can change between creation and delivery, and between
 //! two deliveries). Addresses written as IP literals are checked before sending.
 
-use super::background::Background;
+use crate::background::Background;
 use crate::domain::webhook_address::refusal;
 use bytes::Bytes;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};

@@ -12,7 +12,7 @@
 //! disables the endpoint. A worker that caught up lingers a moment for new events.
 //!
 //! All of it runs on the sending thread, at a lower CPU priority than the API
-//! (`webhooks::background`): with a core full of API work, the deliverer's reads, message
+//! (`crate::background`): with a core full of API work, the deliverer's reads, message
 //! building and signing wait as its sending does.
 //!
 //! Rooms: this file is the loop and the leases; `worker` walks one endpoint's feed, makes
@@ -111,7 +111,7 @@ impl From<StoreError> for Stop {
 
 impl Deliverer {
     /// Starts the loop, and every worker it spawns, on the sender's lower-priority thread
-    /// (`webhooks::background`); it runs until the returned handle is stopped
+    /// (`crate::background`); it runs until the returned handle is stopped
     /// ([`Running::stop`]) or dropped, and its workers stop with it (the thread, which they
     /// keep, stops after them).
     pub fn spawn(store: Arc<dyn ServerStore>, hooks: Webhooks) -> anyhow::Result<Running> {

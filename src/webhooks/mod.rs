@@ -1,13 +1,12 @@
 //! Webhooks: the change feed pushed to integrators (api.md §6, docs/webhooks.md).
 //!
-//! Rooms: `client` (the HTTP client: no redirects, checked addresses, 15 s), `background`
-//! (the lower-priority thread the client runs on), `deliverer`
+//! Rooms: `client` (the HTTP client: no redirects, checked addresses, 15 s, on a
+//! `crate::background` thread), `deliverer`
 //! (the loop inside `serve` that leases endpoints with work and runs one worker per
 //! endpoint, bounded), `message` (one feed event or test as a signed request), `metrics`
 //! (counters and lag for `/metrics`). The rules (secrets, signatures, addresses, the
 //! schedule, the body) are in `crate::domain`; the state in `crate::store::WebhookStore`.
 
-pub mod background;
 pub mod client;
 pub mod deliverer;
 pub mod message;

@@ -1,7 +1,7 @@
 //! How the pool opens a connection: always on the runtime that built the pool (the
 //! server's), whichever task asked for it. A tokio socket belongs to the runtime it was
 //! made on, and its driver task runs there; the webhook deliverer runs on a thread of its
-//! own at a lower CPU priority (`webhooks::background`), and a pooled connection it
+//! own at a lower CPU priority (`crate::background`), and a pooled connection it
 //! happened to open must not leave the API's queries waiting on that thread.
 
 use deadpool_postgres::Connect;

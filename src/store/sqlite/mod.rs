@@ -61,7 +61,7 @@ pub enum Synchronous {
 pub struct SqliteOptions {
     /// Durability of each commit.
     pub synchronous: Synchronous,
-    /// Read connections.
+    /// Read connections for the server (one more is opened for background threads).
     pub readers: usize,
     /// How long to wait for a lock held by another process (a CLI command, say).
     pub busy_timeout: Duration,
@@ -139,8 +139,7 @@ impl SqliteStore {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpoint_conn = Connection::open(path)?;
         configure(&checkpoint_conn, options, READER_CACHE_KIB)?;
-        let mut readers = Vec::with_capacity(options.readers.max(1));
-        for _ in 0..options.readers.max(1) {
+        let reader = || -> anyhow::Result<Connection> {
             let reader = Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -148,11 +147,14 @@ impl SqliteStore {
                     | OpenFlags::SQLITE_OPEN_URI,
             )?;
             configure(&reader, options, READER_CACHE_KIB)?;
-            readers.push(reader);
-        }
+            Ok(reader)
+        };
+        let readers = (0..options.readers.max(1))
+            .map(|_| reader())
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
-            readers: Readers::new(readers),
+            readers: Readers::new(readers, reader()?),
             _checkpointer: Checkpointer::start(checkpoint_conn)?,
         })
     }
