@@ -67,7 +67,7 @@ const TOKEN_CLUSTER_CHARS: usize = 1;
 /// An unsubscribe token's body: this thread's random cluster character for the current
 /// second, then `BODY_LEN - TOKEN_CLUSTER_CHARS` random characters of its own.
 fn clustered_token_body() -> String {
-    clustered_token_body_in(Timestamp::now().millis() / 1000)
+    clustered_token_body_in(Timestamp::now().unix_seconds())
 }
 
 /// [`clustered_token_body`] in the Unix second `second`.

@@ -29,6 +29,11 @@ impl Timestamp {
         self.0
     }
 
+    /// Whole seconds since the epoch (rounded down).
+    pub fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
     /// `2023-04-25T14:34:03.000Z`.
     pub fn to_rfc3339(self) -> String {
         let format = format_description!(
@@ -61,5 +66,15 @@ mod tests {
             Timestamp::from_millis(1_682_433_028_512).to_rfc3339(),
             "2023-04-25T14:30:28.512Z"
         );
+    }
+
+    #[test]
+    fn whole_seconds_round_down() {
+        assert_eq!(
+            Timestamp::from_millis(1_682_433_028_999).unix_seconds(),
+            1_682_433_028
+        );
+        assert_eq!(Timestamp::from_millis(0).unix_seconds(), 0);
+        assert_eq!(Timestamp::from_millis(-1).unix_seconds(), -1);
     }
 }

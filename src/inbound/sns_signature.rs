@@ -81,7 +81,7 @@ impl SigningCertificate {
 
     /// Checks `message`'s signature at `now`.
     pub fn verify(&self, message: &SnsMessage, now: Timestamp) -> Result<(), SignatureError> {
-        let seconds = u64::try_from(now.millis() / 1000).unwrap_or(0);
+        let seconds = u64::try_from(now.unix_seconds()).unwrap_or(0);
         if seconds < self.not_before || seconds > self.not_after {
             return Err(SignatureError::Expired);
         }

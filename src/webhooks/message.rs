@@ -93,7 +93,7 @@ pub fn headers(
     message: &Message,
     now: Timestamp,
 ) -> Vec<(&'static str, String)> {
-    let seconds = now.millis().div_euclid(1000);
+    let seconds = now.unix_seconds();
     let signature = signature_header(
         &endpoint.signing_secrets(now),
         &message.id,
