@@ -28,38 +28,36 @@ pub struct PackedRow<'a> {
     pub run: Option<Vec<u8>>,
 }
 
-/// Whether `d` may follow `first` in its run: both feed messages (the `webhook-id` is the
-/// event's id, which the run does not store), answered alike without error.
-fn joins(first: &DeliveryRecord, d: &DeliveryRecord) -> bool {
-    fn feed_message(d: &DeliveryRecord) -> bool {
-        d.event_seq.is_some_and(|s| d.message_id == s.to_string())
-    }
-    feed_message(first)
-        && feed_message(d)
-        && first.error.is_none()
-        && d.error.is_none()
-        && first.status_code.is_some()
-        && d.status_code == first.status_code
-        && d.response == first.response
+/// Whether `d` may be in a run: a feed message (its `webhook-id` is the event's id,
+/// which the run does not store) that the receiver answered without error.
+fn packable(d: &DeliveryRecord) -> bool {
+    d.error.is_none()
+        && d.status_code.is_some()
+        && d.event_seq.is_some_and(|s| d.message_id == s.to_string())
 }
 
-/// Splits attempts (oldest first) into rows, in order.
+/// Splits attempts (oldest first) into rows, in order: a run is packable attempts answered
+/// alike (the same status and answer) as its first.
 pub fn pack(records: &[DeliveryRecord]) -> Vec<PackedRow<'_>> {
     let mut rows = Vec::new();
     let mut start = 0;
     while start < records.len() {
         let first = &records[start];
-        let mut end = start + 1;
-        while end < records.len() && end - start < MAX_SPAN && joins(first, &records[end]) {
-            end += 1;
-        }
-        let run = (end - start > 1).then(|| encode(&records[start..end]));
-        rows.push(PackedRow {
-            first,
-            span: end - start,
-            run,
-        });
-        start = end;
+        let alike = |d: &&DeliveryRecord| {
+            d.status_code == first.status_code && d.response == first.response && packable(d)
+        };
+        let span = if packable(first) {
+            1 + records[start + 1..]
+                .iter()
+                .take(MAX_SPAN - 1)
+                .take_while(alike)
+                .count()
+        } else {
+            1
+        };
+        let run = (span > 1).then(|| encode(&records[start..start + span]));
+        rows.push(PackedRow { first, span, run });
+        start += span;
     }
     rows
 }
