@@ -71,4 +71,5 @@ mod webhooks_delivery;
 mod webhooks_log;
 mod webhooks_payload;
 mod webhooks_replay;
+mod webhooks_slow;
 mod workspaces;
