@@ -219,6 +219,10 @@ rss = med(field("M1", "rss", "rss_mb"))
 row("M1", f"resident memory after bulk upserts at {a.big} contacts", f"{num(rss, 1)}", "MB", "–", "–", "", None, None, "<= 100 MB", None if rss is None else rss <= 100)
 ready = field("M2", "ready", "ready_ms")
 row("M2", f"start to ready, {a.big} contacts", spread(ready, 1), "ms", "–", "–", "", None, None, "<= 200 ms", None if ready is None else ready["median"] <= 200)
+# The first wave's "<= 15 s" is gone from ../shared/docs/performance.md: M3's target is
+# now "<= 2x E-import's time, same run", judged in the M3-imp row; against E-M3 (its own
+# SQL) the ratio is what issue 13 asks to keep.
+M3_TARGET = "ratio kept; time: M3-imp"
 m3 = field("M3", "import", "seconds")
 m3_rows = med(field("M3", "import", "rows"))
 rows_text = num(m3_rows) if m3_rows else a.big
@@ -227,19 +231,18 @@ row("E-M3", f"engine-only import of {rows_text} new contacts: the same SQL, 1000
     spread(floor, 1), "s", "–", "–", "", None, None, "", None)
 # The ratio is a rate ratio, as everywhere: the floor's time over purrlist's.
 row("M3", f"CLI import of a {rows_text}-row CSV into fresh SQLite, FULL", spread(m3, 1), "s", "–", "–",
-    "engine-only import (s)", med(floor), ratio_of(med(floor), med(m3)), "<= 15 s (1M rows)",
-    None if m3 is None or (m3_rows or 0) < 1_000_000 else m3["median"] <= 15, base_digits=1)
+    "engine-only import (s)", med(floor), ratio_of(med(floor), med(m3)), M3_TARGET, None, base_digits=1)
 m3m_skipped = runs("M3-mailchimp", "skipped")
 m3m = field("M3-mailchimp", "import", "seconds")
 m3m_rows = med(field("M3-mailchimp", "import", "rows"))
 if m3m_skipped or m3m is None:
     reason = m3m_skipped[0].get("reason") if m3m_skipped else "not run"
     row("M3-mailchimp", "CLI import of a Mailchimp export (`--format mailchimp`) into fresh SQLite, FULL", reason, "", "–", "–",
-        "engine-only import (s)", med(floor), None, "<= 15 s (1M rows)", None, base_digits=1)
+        "engine-only import (s)", med(floor), None, M3_TARGET, None, base_digits=1)
 else:
     row("M3-mailchimp", f"CLI import of a {num(m3m_rows)}-row Mailchimp export (`--format mailchimp`) into fresh SQLite, FULL",
-        spread(m3m, 1), "s", "–", "–", "engine-only import (s)", med(floor), ratio_of(med(floor), med(m3m)), "<= 15 s (1M rows)",
-        None if (m3m_rows or 0) < 1_000_000 else m3m["median"] <= 15, base_digits=1)
+        spread(m3m, 1), "s", "–", "–", "engine-only import (s)", med(floor), ratio_of(med(floor), med(m3m)), M3_TARGET,
+        None, base_digits=1)
 # Issue 18's fixed floors: the essential work on a schema that is not purrlist's.
 plain, essential = field("E-plain", "floor", "rate"), field("E-essential", "floor", "rate")
 imp = field("E-import", "floor", "seconds")
