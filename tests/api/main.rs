@@ -41,6 +41,7 @@ mod files;
 #[path = "../postgres/fresh_database.rs"]
 mod fresh_database;
 mod idempotency;
+mod import_opt_out_guard;
 mod imports;
 mod imports_crash;
 mod inbound;

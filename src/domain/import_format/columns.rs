@@ -8,12 +8,14 @@
 //! that both claim one contact field (two `email` columns) refuse the file. Cells are
 //! trimmed (not in purrlist's own export, read exactly as written) and an empty cell is
 //! "not given"; a row saying both subscribed and unsubscribed
-//! (a status `active` with an `unsubscribed_at`) is unsubscribed.
+//! (a status `active` with an `unsubscribed_at`) is unsubscribed. In a generic CSV, a
+//! column nobody mapped whose cell reads as an opt-out (`cancelled`) refuses its row.
 
 use super::super::csv_cells::unescape_formula;
 use super::super::csv_columns::CUSTOM_PREFIX;
 use super::super::patch_input::FieldError;
 use super::contact::ImportedContact;
+use super::generic::reads_as_opt_out;
 use super::mapping::{ColumnMapping, Target};
 use super::row::Row;
 use super::values::valid_key;
@@ -55,6 +57,9 @@ pub(super) struct Column {
     pub(super) header: String,
     pub(super) meaning: Meaning,
     pub(super) key: Option<String>,
+    /// A generic CSV's own column kept as text: a cell that reads as an opt-out refuses
+    /// its row (`generic::reads_as_opt_out`).
+    pub(super) guarded: bool,
 }
 
 /// What each column of a file holds in a format.
@@ -120,10 +125,16 @@ impl FormatColumns {
                 }
                 key
             });
+            // Only a column nobody said anything about: not mapped, not `custom.<key>`.
+            let guarded = format == Format::Csv
+                && rule.is_none()
+                && matches!(meaning, Meaning::Custom(""))
+                && !header.starts_with(CUSTOM_PREFIX);
             columns.push(Column {
                 header,
                 meaning,
                 key,
+                guarded,
             });
         }
         check_fields(&columns)?;
@@ -170,6 +181,9 @@ impl FormatColumns {
             let Some(column) = self.columns.get(index) else {
                 continue;
             };
+            if column.guarded && reads_as_opt_out(cell) {
+                return Err(unread_opt_out(column, cell));
+            }
             if !cell.is_empty() {
                 // Undo the formula escaping of purrlist's own export (domain::csv_cells).
                 row.read(column, unescape_formula(cell))?;
@@ -187,6 +201,19 @@ impl FormatColumns {
         }
         row.finish(self.format != Format::Purrlist)
     }
+}
+
+/// A generic CSV's text column says a person opted out: refusing the row is safer than
+/// importing them as subscribed with the word kept as a custom field.
+fn unread_opt_out(column: &Column, cell: &str) -> FieldError {
+    let header = &column.header;
+    let message = format!(
+        "`{header}` says {cell:?}, an opt-out, but a generic CSV keeps this column only as \
+         text and would import the person as subscribed. Name the tool the file comes from \
+         (--format, or format= over HTTP), or map the column to a custom field to keep it as \
+         text (--map \"{header}=custom_fields.KEY\")."
+    );
+    FieldError::invalid(header, message)
 }
 
 fn target_meaning(target: &Target) -> Meaning {

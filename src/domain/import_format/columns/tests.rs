@@ -97,3 +97,34 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_generic_text_column_saying_opted_out_refuses_its_row_unless_mapped() {
+    let none = ColumnMapping::new();
+    let header = ["email", "state", "custom.status"];
+    let c = columns(Format::Csv, &header, &none).expect("columns");
+    let refused = c
+        .contact(["a@example.com", "Cancelled", ""])
+        .expect_err("an opt-out kept as text");
+    assert_eq!(refused.field, "state");
+    assert!(refused.message.contains("--format"), "{}", refused.message);
+    // A US state, and an opt-out under a column the file itself calls a custom field.
+    assert!(c.contact(["b@example.com", "NY", "cancelled"]).is_ok());
+    let mut mapping = ColumnMapping::new();
+    mapping.map("state=custom_fields.state").expect("map");
+    let mapped = columns(Format::Csv, &header, &mapping).expect("columns");
+    let row = mapped
+        .contact(["a@example.com", "Cancelled", ""])
+        .expect("mapped: kept as text");
+    let state = Value::from("Cancelled");
+    assert_eq!(
+        row.custom_fields.entries(),
+        [("state".to_owned(), Some(state))]
+    );
+    // A tool's format reads its own status column; the guard is the generic format's.
+    let kit = columns(Format::Kit, &["email_address", "state"], &none).expect("kit");
+    let cancelled = kit
+        .contact(["a@example.com", "cancelled"])
+        .expect("kit row");
+    assert_eq!(cancelled.subscribed, Some(false));
+}
