@@ -14,11 +14,13 @@ use serde_json::{Map, Value};
 /// Why a tool stopped mailing an address: it becomes a suppression (api.md §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SuppressionHint {
-    /// The address bounced (Mailchimp cleaned, Kit bounced, beehiiv invalid).
+    /// The address bounced (Mailchimp cleaned, Kit bounced, beehiiv invalid, a purrlist
+    /// export's `bounced`).
     Bounced,
-    /// The person marked a mail as spam (Kit, Buttondown complained).
+    /// The person marked a mail as spam (Kit, Buttondown complained, purrlist `complained`).
     Complained,
-    /// The sender blocked the address by hand (listmonk blocklisted, Buttondown blocked).
+    /// The sender blocked the address by hand (listmonk blocklisted, Buttondown blocked,
+    /// purrlist `manual`).
     Manual,
 }
 
@@ -29,6 +31,26 @@ impl SuppressionHint {
             SuppressionHint::Bounced => "bounced",
             SuppressionHint::Complained => "complained",
             SuppressionHint::Manual => "manual",
+        }
+    }
+
+    /// The suppression a purrlist export names (its `suppression` column or field):
+    /// exactly `bounced`, `complained` or `manual`. The error completes a message that
+    /// begins with the column's name.
+    pub fn from_export(word: &str) -> Result<SuppressionHint, String> {
+        match SuppressionReason::parse(word) {
+            Some(SuppressionReason::Bounced) => Ok(SuppressionHint::Bounced),
+            Some(SuppressionReason::Complained) => Ok(SuppressionHint::Complained),
+            Some(SuppressionReason::Manual) => Ok(SuppressionHint::Manual),
+            Some(SuppressionReason::Erased) => Err(
+                "is erased, which no purrlist export holds: an erased address is never a \
+                 contact (its suppression moves only with `purrlist copy`). It must be \
+                 bounced, complained or manual, or empty."
+                    .to_owned(),
+            ),
+            None => Err(format!(
+                "must be bounced, complained or manual, or empty, not {word:?}."
+            )),
         }
     }
 
@@ -153,5 +175,25 @@ mod tests {
             contact.item().expect("item").suppress,
             Some(SuppressionReason::Bounced)
         );
+    }
+
+    #[test]
+    fn an_export_names_a_suppression_by_its_reason_exactly() {
+        for hint in [
+            SuppressionHint::Bounced,
+            SuppressionHint::Complained,
+            SuppressionHint::Manual,
+        ] {
+            assert_eq!(SuppressionHint::from_export(hint.as_str()), Ok(hint));
+        }
+        let erased = SuppressionHint::from_export("erased").expect_err("erased");
+        assert!(erased.contains("never a contact"), "{erased}");
+        for word in ["Manual", " manual", "hard_bounce", "suppressed", ""] {
+            let message = SuppressionHint::from_export(word).expect_err(word);
+            assert!(
+                message.contains("bounced, complained or manual"),
+                "{word:?}: {message}"
+            );
+        }
     }
 }

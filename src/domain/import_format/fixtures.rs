@@ -119,3 +119,13 @@ pub(super) fn check(
     }
     columns
 }
+
+/// Checks that `error` refuses a `suppression` cell or field with a message naming it and
+/// saying `says`.
+#[track_caller]
+pub(super) fn check_bad_suppression(error: &FieldError, says: &str) {
+    assert_eq!(error.field, "suppression");
+    let message = &error.message;
+    assert!(message.starts_with("`suppression` "), "{message}");
+    assert!(message.contains(says), "{says:?} not in {message}");
+}

@@ -217,6 +217,9 @@ enum Meaning {
     Id,
     /// purrlist's unsubscribe token.
     UnsubToken,
+    /// purrlist's suppression of the address (`bounced`, `complained`, `manual`): the row
+    /// is unsubscribed and the address suppressed.
+    Suppression,
     /// Left out.
     Ignored,
     /// A custom field under this key (made valid like a header).
@@ -235,6 +238,7 @@ impl Meaning {
             Meaning::SignedUp => "createdAt",
             Meaning::Id => "id",
             Meaning::UnsubToken => "unsub_token",
+            Meaning::Suppression => "suppression",
             _ => return None,
         })
     }

@@ -1,13 +1,14 @@
 //! NDJSON: one contact per line in the API's shape (`email`, `name`, `first_name`,
 //! `last_name`, `subscribed`, `custom_fields`), read by the API's own parser, plus what a
 //! purrlist export carries for a lossless move: `id`, `unsub_token`, `createdAt` (the
-//! sign-up time) and `tags` (an array of strings). Other fields are ignored, as the API
-//! ignores them.
+//! sign-up time), `suppression` (`bounced`, `complained` or `manual`: the line is
+//! unsubscribed and its address suppressed; `null` or `""` is none, and never lifts one)
+//! and `tags` (an array of strings). Other fields are ignored, as the API ignores them.
 
 use super::super::custom_fields::CustomFields;
 use super::super::ids::{ContactId, UnsubToken};
 use super::super::patch_input::{EmailRule, FieldError, parse_contact_patch};
-use super::contact::ImportedContact;
+use super::contact::{ImportedContact, SuppressionHint};
 use super::values::parse_time;
 use serde_json::Value;
 
@@ -51,6 +52,13 @@ pub fn contact(line: &str) -> Result<ImportedContact, FieldError> {
         })?),
         None => None,
     };
+    let suppression = match text("suppression")? {
+        None | Some("") => None,
+        Some(word) => Some(
+            SuppressionHint::from_export(word)
+                .map_err(|e| invalid("suppression", format!("`suppression` {e}")))?,
+        ),
+    };
     let tags = match body.get("tags") {
         None | Some(Value::Null) => Vec::new(),
         Some(value) => serde_json::from_value::<Vec<String>>(value.clone())
@@ -65,8 +73,12 @@ pub fn contact(line: &str) -> Result<ImportedContact, FieldError> {
         name: patch.name,
         first_name: patch.first_name,
         last_name: patch.last_name,
-        subscribed: patch.subscribed,
-        suppression: None,
+        // A suppressed address is never subscribed (as in a CSV row, `row::Row::consent`).
+        subscribed: match suppression {
+            Some(_) => Some(false),
+            None => patch.subscribed,
+        },
+        suppression,
         signed_up_at,
         tags,
         custom_fields,
@@ -81,7 +93,7 @@ fn invalid(field: &str, message: String) -> FieldError {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::text;
+    use super::super::fixtures::{check_bad_suppression, text};
     use super::super::is_ndjson;
     use super::contact;
 
@@ -140,6 +152,40 @@ mod tests {
         assert_eq!((arr.subscribed, arr.name.as_deref()), (None, None));
         let at = arr.signed_up_at.map(|t| t.to_rfc3339());
         assert_eq!(at.as_deref(), Some("2024-05-01T00:00:00.000Z"));
+    }
+
+    #[test]
+    fn a_suppression_unsubscribes_the_line_or_refuses_it() {
+        use super::super::SuppressionHint;
+        let line = |suppression: &str| {
+            contact(&format!(
+                r#"{{"email":"a@example.com","subscribed":true,"suppression":{suppression}}}"#
+            ))
+        };
+        for hint in [
+            SuppressionHint::Bounced,
+            SuppressionHint::Complained,
+            SuppressionHint::Manual,
+        ] {
+            let read = line(&format!("{:?}", hint.as_str())).expect("line");
+            assert_eq!(
+                (read.suppression, read.subscribed),
+                (Some(hint), Some(false))
+            );
+            assert!(read.custom_fields.entries().is_empty());
+        }
+        for none in ["null", r#""""#] {
+            let read = line(none).expect("line");
+            assert_eq!((read.suppression, read.subscribed), (None, Some(true)));
+        }
+        for (value, says) in [
+            (r#""erased""#, "never a contact"),
+            (r#""MANUAL""#, "bounced, complained or manual"),
+            (r#""unsubscribed""#, "bounced, complained or manual"),
+            ("true", "must be a string"),
+        ] {
+            check_bad_suppression(&line(value).expect_err(value), says);
+        }
     }
 
     proptest::proptest! {

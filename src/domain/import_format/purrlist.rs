@@ -1,7 +1,9 @@
 //! purrlist's own export (`purrlist export`, src/cli/export.rs): `email`, `name`,
-//! `first_name`, `last_name`, `subscribed`, `custom.<key>`…, and, so a move keeps every id
-//! and unsubscribe link, `id`, `unsub_token`, `createdAt` (`updatedAt` and `workspace_id`
-//! belong to the old server and are left out).
+//! `first_name`, `last_name`, `subscribed`, `custom.<key>`…, and, so a move keeps every id,
+//! unsubscribe link and suppression, `id`, `unsub_token`, `createdAt` and `suppression`
+//! (`bounced`, `complained` or `manual`: the row is unsubscribed and its address
+//! suppressed, as a tool's bounced member is; empty is none, and never lifts one;
+//! `updatedAt` and `workspace_id` belong to the old server and are left out).
 
 use super::{Meaning, Names};
 
@@ -25,11 +27,12 @@ pub(super) const COLUMNS: &[(&str, Meaning)] = &[
     ("last_name", Meaning::LastName),
     ("subscribed", Meaning::Subscribed),
     ("createdat", Meaning::SignedUp),
+    ("suppression", Meaning::Suppression),
 ];
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{IN, OUT, Want, check};
+    use super::super::fixtures::{IN, OUT, Want, check, check_bad_suppression};
     use super::super::{ColumnMapping, Format};
 
     #[test]
@@ -108,5 +111,59 @@ mod tests {
         let fields = contact.custom_fields.entries();
         assert_eq!(fields.len(), 1);
         assert_eq!(fields[0].1, Some(serde_json::json!("-2+3")));
+    }
+
+    #[test]
+    fn own_export_suppression_unsubscribes_and_suppresses_or_refuses_the_row() {
+        use super::super::{FormatColumns, SuppressionHint};
+        let header = [
+            "id",
+            "email",
+            "subscribed",
+            "unsub_token",
+            "updatedAt",
+            "suppression",
+            "custom.plan",
+        ];
+        let columns =
+            FormatColumns::new(Format::Purrlist, header, &ColumnMapping::new()).expect("header");
+        let row = |subscribed: &str, suppression: &str| {
+            let cells = [
+                "con_D6zCfeVDaAAT-b9dl9SIE",
+                "a@example.com",
+                subscribed,
+                "DwVf3KDpCeLqQTWADxulW",
+                "2023-04-25T15:30:28.512Z",
+                suppression,
+                "pro",
+            ];
+            columns.contact(cells)
+        };
+        for hint in [
+            SuppressionHint::Bounced,
+            SuppressionHint::Complained,
+            SuppressionHint::Manual,
+        ] {
+            let contact = row("false", hint.as_str()).expect("row");
+            assert_eq!(
+                (contact.suppression, contact.subscribed),
+                (Some(hint), Some(false))
+            );
+            // Never a custom field.
+            let fields = contact.custom_fields.entries();
+            assert!(fields.iter().all(|(key, _)| key == "plan"), "{fields:?}");
+            // A suppressed row is unsubscribed even where the file says subscribed.
+            let contact = row("true", hint.as_str()).expect("row");
+            assert_eq!(contact.subscribed, Some(false));
+        }
+        let none = row("true", "").expect("row");
+        assert_eq!((none.suppression, none.subscribed), (None, Some(true)));
+        for (word, says) in [
+            ("erased", "never a contact"),
+            ("Manual", "bounced, complained or manual"),
+            ("cleaned", "bounced, complained or manual"),
+        ] {
+            check_bad_suppression(&row("false", word).expect_err(word), says);
+        }
     }
 }

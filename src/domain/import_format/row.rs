@@ -87,6 +87,13 @@ impl Row {
                 let token = UnsubToken::parse(cell);
                 self.unsub_token = Some(token.ok_or_else(|| bad("is not an unsubscribe token."))?)
             }
+            Meaning::Suppression => {
+                let hint = SuppressionHint::from_export(cell).map_err(|e| bad(&e))?;
+                self.consent(Consent {
+                    subscribed: false,
+                    suppression: Some(hint),
+                });
+            }
             Meaning::AllUnsubscribed | Meaning::AllCleaned | Meaning::Ignored => {}
             Meaning::Custom(_) => {}
         }
