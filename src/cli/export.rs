@@ -1,10 +1,10 @@
 //! `purrlist export --workspace ID [--format csv|ndjson] [--output FILE [--force]]`: the
 //! contacts of a workspace in list order (createdAt, id), with everything a move to another
-//! purrlist keeps (ids, unsubscribe tokens, both times), in the same bytes as
-//! `GET /v1/contacts/export` (`http::api::contacts_export::ExportEncoder`; the columns are
-//! `domain::contact_export`'s). Read page by page (`store::ContactPages`), so memory stays
-//! flat whatever the size; a CSV export reads twice, first for the custom-field keys of
-//! its header. Progress (rows/s, ETA) shows on a terminal only. An existing `--output` file
+//! purrlist keeps (ids, unsubscribe tokens, both times, the suppression of each address),
+//! in the same bytes as `GET /v1/contacts/export` (`http::api::contacts_export::ExportEncoder`;
+//! the columns are `domain::contact_export`'s). Read page by page (`store::ContactPages`,
+//! and one suppression lookup a page), so memory stays flat whatever the size; a CSV
+//! export reads twice, first for the custom-field keys of its header. Progress (rows/s, ETA) shows on a terminal only. An existing `--output` file
 //! is refused unless `--force`, as `backup --to` refuses.
 
 use super::import::open_workspace_id;
@@ -108,8 +108,8 @@ pub async fn run(
             break;
         }
         let n = page.len() as u64;
-        sink.write_all(&encoder.page(page)?)
-            .context("cannot write the export")?;
+        let bytes = encoder.page(store, &workspace, page).await?;
+        sink.write_all(&bytes).context("cannot write the export")?;
         count += n;
         rows.inc(n);
     }

@@ -4,15 +4,20 @@
 //! Decisions (also in docs/import.md, "Moving out"): CSV columns are [`CSV_COLUMNS`], then
 //! `custom.<key>` for the sorted union of the workspace's custom-field keys, so the
 //! `purrlist` import format (`domain::import_format::purrlist`) reads back every id,
-//! unsubscribe token and sign-up time. Every text cell is escaped against spreadsheet
-//! formulas (`domain::csv_cells`); custom numbers and booleans are written as their JSON
-//! text (NDJSON keeps their types). The header needs every key before the first row, so a
-//! CSV export reads the workspace twice; a key that appears between the two reads (a contact
-//! written meanwhile) stops the export rather than drop a value ([`NewCustomKey`]).
+//! unsubscribe token, sign-up time and suppression. `suppression` is the reason the
+//! contact's address is suppressed (`bounced`, `complained`, `manual`; `domain::suppression`),
+//! an empty cell when it is not: a suppression belongs to the address, so the export looks
+//! it up for each page of contacts (the caller's one store read, [`SuppressionsByEmail`]).
+//! Every text cell is escaped against spreadsheet formulas (`domain::csv_cells`); custom
+//! numbers and booleans are written as their JSON text (NDJSON keeps their types). The
+//! header needs every key before the first row, so a CSV export reads the workspace twice;
+//! a key that appears between the two reads (a contact written meanwhile) stops the export
+//! rather than drop a value ([`NewCustomKey`]).
 
 use super::contact::Contact;
 use super::csv_cells::escape_formula;
 use super::csv_columns::CUSTOM_PREFIX;
+use super::suppression::{SuppressionReason, SuppressionsByEmail};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -58,7 +63,7 @@ impl ExportFormat {
 }
 
 /// The fixed CSV columns, in the order they are written; `custom.<key>` columns follow.
-pub const CSV_COLUMNS: [&str; 9] = [
+pub const CSV_COLUMNS: [&str; 10] = [
     "id",
     "email",
     "name",
@@ -68,7 +73,18 @@ pub const CSV_COLUMNS: [&str; 9] = [
     "unsub_token",
     "createdAt",
     "updatedAt",
+    "suppression",
 ];
+
+/// The suppression of `contact`'s address among those looked up for its page, if any.
+pub fn suppression_of(
+    contact: &Contact,
+    suppressions: &SuppressionsByEmail,
+) -> Option<SuppressionReason> {
+    suppressions
+        .get(contact.email.normalized())
+        .map(|s| s.reason)
+}
 
 /// A contact holds a custom-field key the header was written without.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,9 +131,14 @@ impl CsvLayout {
             .collect()
     }
 
-    /// One contact as a row under [`CsvLayout::header`]: an absent key is an empty cell,
-    /// every text escaped where a spreadsheet would read a formula.
-    pub fn row(&self, contact: &Contact) -> Result<Vec<String>, NewCustomKey> {
+    /// One contact (its address suppressed for `suppression`, if any) as a row under
+    /// [`CsvLayout::header`]: an absent key or suppression is an empty cell, every text
+    /// escaped where a spreadsheet would read a formula.
+    pub fn row(
+        &self,
+        contact: &Contact,
+        suppression: Option<SuppressionReason>,
+    ) -> Result<Vec<String>, NewCustomKey> {
         let fields = contact.custom_fields.as_map();
         if let Some(key) = fields.keys().find(|k| !self.keys.contains(*k)) {
             return Err(NewCustomKey(key.clone()));
@@ -133,6 +154,7 @@ impl CsvLayout {
             text(contact.unsub_token.as_str()),
             contact.created_at.to_rfc3339(),
             contact.updated_at.to_rfc3339(),
+            text(suppression.map_or("", SuppressionReason::as_str)),
         ];
         row.extend(self.keys.iter().map(|key| match fields.get(key) {
             None | Some(Value::Null) => String::new(),
@@ -150,11 +172,16 @@ impl CsvLayout {
         writer.into_inner().unwrap_or_default()
     }
 
-    /// Rows for `contacts` as CSV bytes.
-    pub fn rows_bytes(&self, contacts: &[Contact]) -> Result<Vec<u8>, NewCustomKey> {
+    /// Rows for `contacts` as CSV bytes, under the suppressions of their addresses.
+    pub fn rows_bytes(
+        &self,
+        contacts: &[Contact],
+        suppressions: &SuppressionsByEmail,
+    ) -> Result<Vec<u8>, NewCustomKey> {
         let mut writer = csv_writer();
         for contact in contacts {
-            let _ = writer.write_record(self.row(contact)?);
+            let suppression = suppression_of(contact, suppressions);
+            let _ = writer.write_record(self.row(contact, suppression)?);
         }
         Ok(writer.into_inner().unwrap_or_default())
     }
@@ -202,6 +229,18 @@ mod tests {
         }
     }
 
+    fn suppressed(email: &str, reason: SuppressionReason) -> SuppressionsByEmail {
+        let suppression = crate::domain::suppression::Suppression {
+            id: "0".repeat(64),
+            workspace_id: WorkspaceId::parse("wks_Tj4fTx-GWT0kCkKc375tG").expect("wks"),
+            email: Some(email.to_owned()),
+            reason,
+            at: Timestamp::from_millis(1),
+            actor: crate::domain::events::Actor::Cli,
+        };
+        SuppressionsByEmail::from([(email.to_owned(), suppression)])
+    }
+
     #[test]
     fn rows_carry_what_a_move_needs_escaped() {
         let a = contact(
@@ -215,14 +254,45 @@ mod tests {
         let header = String::from_utf8(layout.header_bytes()).expect("utf-8");
         assert_eq!(
             header,
-            "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,custom.n,custom.plan\n"
+            "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,suppression,custom.n,custom.plan\n"
         );
-        let rows = String::from_utf8(layout.rows_bytes(&[a]).expect("rows")).expect("utf-8");
+        let none = SuppressionsByEmail::new();
+        let rows = String::from_utf8(
+            layout
+                .rows_bytes(std::slice::from_ref(&a), &none)
+                .expect("rows"),
+        )
+        .expect("utf-8");
         assert_eq!(
             rows,
             "con_D6zCfeVDaAAT-b9dl9SIE,a@example.com,'=1+1,Noto,,false,'-VfX3KDpCeLqQTWADxulW,\
-             2023-04-25T14:34:03.000Z,2023-04-25T15:30:28.512Z,5,pro\n"
+             2023-04-25T14:34:03.000Z,2023-04-25T15:30:28.512Z,,5,pro\n"
         );
+    }
+
+    #[test]
+    fn a_suppressed_address_has_its_reason_in_the_row() {
+        let a = contact("A@Example.com", json!({}), "DwVf3KDpCeLqQTWADxulW");
+        let layout = CustomKeys::default().layout();
+        for (reason, word) in [
+            (SuppressionReason::Bounced, "bounced"),
+            (SuppressionReason::Complained, "complained"),
+            (SuppressionReason::Manual, "manual"),
+        ] {
+            // Looked up by the normalised address.
+            let suppressions = suppressed("a@example.com", reason);
+            assert_eq!(suppression_of(&a, &suppressions), Some(reason));
+            let rows = layout
+                .rows_bytes(std::slice::from_ref(&a), &suppressions)
+                .expect("rows");
+            let rows = String::from_utf8(rows).expect("utf-8");
+            assert!(
+                rows.ends_with(&format!(",2023-04-25T15:30:28.512Z,{word}\n")),
+                "{rows}"
+            );
+        }
+        let elsewhere = suppressed("b@example.com", SuppressionReason::Manual);
+        assert_eq!(suppression_of(&a, &elsewhere), None);
     }
 
     #[test]
@@ -233,6 +303,6 @@ mod tests {
             json!({"late": "x"}),
             "DwVf3KDpCeLqQTWADxulW",
         );
-        assert_eq!(layout.row(&b), Err(NewCustomKey("late".into())));
+        assert_eq!(layout.row(&b, None), Err(NewCustomKey("late".into())));
     }
 }

@@ -11,6 +11,7 @@ use crate::domain::contact::Contact;
 use crate::domain::events::StoredEvent;
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::import_plan::{ImportItem, ImportPlan};
+use crate::domain::suppression::SuppressionsByEmail;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
@@ -55,6 +56,14 @@ impl TransferStore for RecordingStore {
 
     async fn count_contacts(&self, workspace: &WorkspaceId) -> Result<u64, StoreError> {
         self.inner.count_contacts(workspace).await
+    }
+
+    async fn suppressions_of_emails(
+        &self,
+        workspace: &WorkspaceId,
+        emails: &[&str],
+    ) -> Result<SuppressionsByEmail, StoreError> {
+        self.inner.suppressions_of_emails(workspace, emails).await
     }
 
     async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {

@@ -1,5 +1,6 @@
 //! The transfer capability: a database moved wholesale (`purrlist copy`), exported
-//! (`purrlist export`) and filled by imports (`purrlist import`, `crate::import`).
+//! (`purrlist export`, each page of contacts with the suppressions of its addresses) and
+//! filled by imports (`purrlist import`, `crate::import`).
 
 use super::StoreError;
 use crate::domain::api_key::{ApiKey, KeyHash};
@@ -11,6 +12,7 @@ use crate::domain::evidence::Evidence;
 use crate::domain::idempotency::IdempotencyRecord;
 use crate::domain::ids::{ApiKeyId, ContactId, WorkspaceId};
 use crate::domain::import_plan::{ImportItem, ImportPlan};
+use crate::domain::suppression::SuppressionsByEmail;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use async_trait::async_trait;
@@ -32,6 +34,13 @@ pub trait TransferStore: Send + Sync + 'static {
     ) -> Result<Vec<Contact>, StoreError>;
     /// How many contacts a workspace holds.
     async fn count_contacts(&self, workspace: &WorkspaceId) -> Result<u64, StoreError>;
+    /// The suppressions of these normalised addresses of a workspace, by address, in one
+    /// read (the lookup bulk writes and imports make), for a page of an export.
+    async fn suppressions_of_emails(
+        &self,
+        workspace: &WorkspaceId,
+        emails: &[&str],
+    ) -> Result<SuppressionsByEmail, StoreError>;
     /// Up to `limit` events of every workspace with a seq above `after`, in seq order.
     async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// How many events a workspace's feed holds.

@@ -1,10 +1,12 @@
 //! `purrlist export` through the binary: the same bytes as `GET /v1/contacts/export` in
-//! both formats, spreadsheet formulas escaped and the escaping undone by `import` so a round
-//! trip gives back exactly what was exported, and `--output` never overwriting a file
-//! unless `--force`.
+//! both formats (suppressions included), spreadsheet formulas escaped and the escaping
+//! undone by `import` so a round trip gives back exactly what was exported, and `--output`
+//! never overwriting a file unless `--force`.
 
 use crate::cli_import::{import, purrlist, text};
-use crate::contacts_export::{assert_rows_are, csv_rows, export_as, ndjson_contacts};
+use crate::contacts_export::{
+    as_exported, assert_rows_are, assert_suppressions_are, csv_rows, export_as, ndjson_contacts,
+};
 use crate::helpers::*;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -186,9 +188,17 @@ backend_test!(
     |app| async move {
         app.upsert(json!([
             {"email": "a@example.com", "name": "@A", "custom_fields": {"plan": "pro", "n": 1.5}},
-            {"email": "b@example.com", "subscribed": false}
+            {"email": "b@example.com", "subscribed": false},
+            {"email": "c@example.com"}
         ]))
         .await;
+        let suppressed = [
+            ("b@example.com", "complained"),
+            ("c@example.com", "bounced"),
+        ];
+        for (email, reason) in suppressed {
+            app.suppress(email, reason).await.expect_status(200);
+        }
         let other = app.create_workspace().await;
         app.bulk(&json!({"newsletter_id": other, "contacts": [{"email": "theirs@example.com"}]}))
             .await
@@ -203,6 +213,7 @@ backend_test!(
         assert!(!err.contains("left)") && !err.contains('\u{1b}'), "{err}");
         let csv = text(&csv.stdout);
         assert_rows_are(&csv_rows(&csv), &listed);
+        assert_suppressions_are(&csv_rows(&csv), &suppressed);
         assert!(!csv.contains("theirs@"), "{csv}");
         assert_eq!(export_as(&app, &app.api_key, &query("csv")).await.text, csv);
 
@@ -211,12 +222,12 @@ backend_test!(
         let out = export_to(&app, &file, &["--format", "ndjson"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(
-            text(&out.stderr).contains("Exported 2 contact(s)"),
+            text(&out.stderr).contains("Exported 3 contact(s)"),
             "{}",
             text(&out.stderr)
         );
         let ndjson = std::fs::read_to_string(&file).expect("read");
-        assert_eq!(ndjson_contacts(&ndjson), listed);
+        assert_eq!(ndjson_contacts(&ndjson), as_exported(&listed, &suppressed));
         assert_eq!(
             export_as(&app, &app.api_key, &query("ndjson")).await.text,
             ndjson

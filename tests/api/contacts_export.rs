@@ -1,6 +1,6 @@
-//! `GET /v1/contacts/export`: CSV and NDJSON with everything a move keeps, streamed
-//! complete and in list order, never another workspace's contacts, `export` never taken
-//! for a contact id.
+//! `GET /v1/contacts/export`: CSV and NDJSON with everything a move keeps (the suppression
+//! of each address too), streamed complete and in list order, never another workspace's
+//! contacts, `export` never taken for a contact id.
 
 use crate::helpers::*;
 use crate::reply::{Reply, send};
@@ -44,6 +44,20 @@ pub fn ndjson_contacts(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The NDJSON lines an export of `listed` holds: each contact as the API shows it, plus
+/// `suppression`, the reason `suppressed` gives for its email, else `null`.
+pub fn as_exported(listed: &[Value], suppressed: &[(&str, &str)]) -> Vec<Value> {
+    listed
+        .iter()
+        .map(|c| {
+            let mut line = c.clone();
+            let reason = suppressed.iter().find(|(email, _)| c["email"] == *email);
+            line["suppression"] = reason.map_or(Value::Null, |(_, r)| json!(r));
+            line
+        })
+        .collect()
+}
+
 /// Checks that CSV rows carry each listed contact's id, token, state and times, in order
 /// (a token that begins with `-` is written `'-…`, escaped as a spreadsheet formula would be).
 #[track_caller]
@@ -58,6 +72,16 @@ pub fn assert_rows_are(rows: &[HashMap<String, String>], listed: &[Value]) {
     }
 }
 
+/// Checks that `rows` name the suppression of exactly the emails `suppressed` lists.
+#[track_caller]
+pub fn assert_suppressions_are(rows: &[HashMap<String, String>], suppressed: &[(&str, &str)]) {
+    for row in rows {
+        let reason = suppressed.iter().find(|(email, _)| row["email"] == *email);
+        let want = reason.map_or("", |(_, r)| *r);
+        assert_eq!(row["suppression"], want, "{}", row["email"]);
+    }
+}
+
 backend_test!(
     csv_and_ndjson_carry_ids_tokens_state_and_times,
     |app| async move {
@@ -66,9 +90,18 @@ backend_test!(
              "custom_fields": {"plan": "pro", "seats": 3, "vip": true}},
             {"email": "b@example.com", "last_name": "Smith", "subscribed": false,
              "custom_fields": {"city": "Oslo\nNorth"}},
-            {"email": "c@example.com"}
+            {"email": "c@example.com"},
+            {"email": "Out@example.com", "name": "@out"}
         ]))
         .await;
+        // Two suppressed addresses, one with and one without a contact.
+        let suppressed = [("Out@example.com", "manual")];
+        for (email, reason) in [
+            ("Out@example.com", "manual"),
+            ("ghost@example.com", "bounced"),
+        ] {
+            app.suppress(email, reason).await.expect_status(200);
+        }
         // One contact changed later, so its updatedAt differs from its createdAt.
         let b = app
             .list(&format!(
@@ -103,11 +136,13 @@ backend_test!(
         assert_eq!(
             csv.text.lines().next(),
             Some(
-                "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,custom.city,custom.plan,custom.seats,custom.vip"
+                "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,suppression,custom.city,custom.plan,custom.seats,custom.vip"
             )
         );
         let rows = csv_rows(&csv.text);
         assert_rows_are(&rows, &listed);
+        assert_suppressions_are(&rows, &suppressed);
+        assert!(!csv.text.contains("ghost@"), "{}", csv.text);
         let row = |email: &str| {
             rows.iter()
                 .find(|r| r["email"] == email)
@@ -121,8 +156,13 @@ backend_test!(
         );
         assert_eq!(row("b@example.com")["custom.city"], "Oslo\nNorth");
         assert_eq!(row("c@example.com")["custom.plan"], "");
+        let out = row("Out@example.com");
+        assert_eq!(
+            (out["subscribed"].as_str(), out["suppression"].as_str()),
+            ("false", "manual")
+        );
 
-        // NDJSON: each line is the contact exactly as the API shows it.
+        // NDJSON: each line is the contact exactly as the API shows it, then `suppression`.
         let ndjson = export_as(
             &app,
             &app.api_key,
@@ -138,7 +178,20 @@ backend_test!(
             "{:?}",
             ndjson.headers
         );
-        assert_eq!(ndjson_contacts(&ndjson.text), listed);
+        assert_eq!(
+            ndjson_contacts(&ndjson.text),
+            as_exported(&listed, &suppressed)
+        );
+        let lines: Vec<&str> = ndjson.text.lines().collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(r#","suppression":"manual"}"#))
+                && lines.iter().any(|l| l.ends_with(r#","suppression":null}"#)),
+            "{}",
+            ndjson.text
+        );
+        assert!(!ndjson.text.contains("ghost@"), "{}", ndjson.text);
 
         // A read-only key is enough; an empty workspace is a header alone.
         let reader = app.key(grant_of(&[&app.workspace]), true).await;
@@ -150,7 +203,7 @@ backend_test!(
         none.expect_status(200);
         assert_eq!(
             none.text,
-            "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt\n"
+            "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,suppression\n"
         );
         let none = export_as(
             &app,
@@ -247,7 +300,7 @@ backend_test!(
             &format!("newsletter_id={}&format=ndjson", app.workspace),
         )
         .await;
-        assert_eq!(ndjson_contacts(&ndjson.text), listed);
+        assert_eq!(ndjson_contacts(&ndjson.text), as_exported(&listed, &[]));
     }
 );
 

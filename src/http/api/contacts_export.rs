@@ -1,6 +1,8 @@
 //! `GET /v1/contacts/export`: every contact of a workspace as CSV or NDJSON, streamed one
 //! page at a time (`store::ContactPages`), and [`ExportEncoder`], which `purrlist export`
-//! shares so the two give the same bytes.
+//! shares so the two give the same bytes. Each page also carries the suppression of each
+//! contact's address (`domain::contact_export`), read with one store call per page
+//! (`TransferStore::suppressions_of_emails`).
 //!
 //! The status and headers go out before the first page is read. A failure after that (the
 //! store, or a custom-field key that appeared during a CSV export,
@@ -10,8 +12,11 @@
 use super::contact_json::ContactBody;
 use super::query::QueryParams;
 use crate::domain::contact::Contact;
-use crate::domain::contact_export::{CsvLayout, CustomKeys, ExportFormat, NewCustomKey};
+use crate::domain::contact_export::{
+    CsvLayout, CustomKeys, ExportFormat, NewCustomKey, suppression_of,
+};
 use crate::domain::ids::WorkspaceId;
+use crate::domain::suppression::SuppressionReason;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::middleware::auth::Caller;
@@ -20,6 +25,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
+use serde::Serialize;
 use std::sync::Arc;
 
 /// Contacts read a page.
@@ -44,8 +50,19 @@ pub enum ExportError {
 pub enum ExportEncoder {
     /// CSV under a header of every custom-field key.
     Csv(CsvLayout),
-    /// One `ContactBody` (the API's contact shape, `unsub_token` and both times included) a line.
+    /// One [`NdjsonLine`] a line.
     Ndjson,
+}
+
+/// One contact of an NDJSON export: the API's contact shape (`unsub_token` and both times
+/// included), then `suppression`.
+#[derive(Debug, Serialize)]
+pub struct NdjsonLine {
+    /// The contact, as `GET /v1/contacts/{id}` shows it.
+    #[serde(flatten)]
+    contact: ContactBody,
+    /// `bounced`, `complained` or `manual`; `null` when the address is not suppressed.
+    suppression: Option<&'static str>,
 }
 
 impl ExportEncoder {
@@ -82,14 +99,27 @@ impl ExportEncoder {
         }
     }
 
-    /// One page of contacts, in order.
-    pub fn page(&self, contacts: Vec<Contact>) -> Result<Vec<u8>, ExportError> {
+    /// One page of contacts of `workspace`, in order, each with the suppression of its
+    /// address (looked up for the whole page in one store call).
+    pub async fn page(
+        &self,
+        store: &dyn TransferStore,
+        workspace: &WorkspaceId,
+        contacts: Vec<Contact>,
+    ) -> Result<Vec<u8>, ExportError> {
+        let emails: Vec<&str> = contacts.iter().map(|c| c.email.normalized()).collect();
+        let suppressions = store.suppressions_of_emails(workspace, &emails).await?;
         match self {
-            ExportEncoder::Csv(layout) => Ok(layout.rows_bytes(&contacts)?),
+            ExportEncoder::Csv(layout) => Ok(layout.rows_bytes(&contacts, &suppressions)?),
             ExportEncoder::Ndjson => {
                 let mut out = Vec::with_capacity(contacts.len() * 400);
                 for contact in contacts {
-                    serde_json::to_writer(&mut out, &ContactBody::from(contact))?;
+                    let suppression = suppression_of(&contact, &suppressions);
+                    let line = NdjsonLine {
+                        contact: ContactBody::from(contact),
+                        suppression: suppression.map(SuppressionReason::as_str),
+                    };
+                    serde_json::to_writer(&mut out, &line)?;
                     out.push(b'\n');
                 }
                 Ok(out)
@@ -106,7 +136,7 @@ impl ExportEncoder {
         ("format" = Option<String>, Query, description = "`csv` (the default) or `ndjson`, exactly."),
     ),
     responses(
-        (status = 200, description = "Every contact of the workspace in list order (`createdAt`, then `id`), as a download (`Content-Disposition: attachment`), streamed page by page. CSV: the columns `id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt`, then `custom.<key>` for every custom-field key, cells that a spreadsheet would run as a formula escaped with a leading `'`. NDJSON: one contact per line in the shape of `GET /v1/contacts/{id}`. Either imports into another purrlist keeping ids and unsubscribe links (`purrlist import`). A failure once the answer has started resets the connection, so a cut-off file never looks complete.",
+        (status = 200, description = "Every contact of the workspace in list order (`createdAt`, then `id`), as a download (`Content-Disposition: attachment`), streamed page by page. CSV: the columns `id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,suppression`, then `custom.<key>` for every custom-field key, cells that a spreadsheet would run as a formula escaped with a leading `'`; `suppression` is the reason the contact's address is suppressed (`bounced`, `complained`, `manual`), empty when it is not. NDJSON: one contact per line in the shape of `GET /v1/contacts/{id}` plus `suppression` (the reason, or `null`). Either imports into another purrlist keeping ids, unsubscribe links and suppressions (`purrlist import`). A failure once the answer has started resets the connection, so a cut-off file never looks complete.",
             content(
                 (String = "text/csv"),
                 (String = "application/x-ndjson"),
@@ -186,7 +216,8 @@ impl Streaming {
         if page.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Bytes::from(encoder.page(page)?)))
+        let bytes = encoder.page(&*self.store, &self.workspace, page).await?;
+        Ok(Some(Bytes::from(bytes)))
     }
 }
 

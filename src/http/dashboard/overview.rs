@@ -134,7 +134,7 @@ fn overview_page(
             p { a href=(contacts) { "Search and edit contacts" } }
             h2 { "Export" }
             p {
-                "Every contact, with ids, unsubscribe tokens and custom fields: "
+                "Every contact, with ids, unsubscribe tokens, suppressions and custom fields: "
                 a href={"/admin/w/" (workspace.id.as_str()) "/export/contacts.csv"} download { "CSV" }
                 " or "
                 a href={"/admin/w/" (workspace.id.as_str()) "/export/contacts.ndjson"} download { "NDJSON" }

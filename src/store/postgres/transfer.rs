@@ -17,6 +17,7 @@ use crate::domain::events::StoredEvent;
 use crate::domain::idempotency::{IdempotencyRecord, StoredResponse};
 use crate::domain::ids::{ApiKeyId, ContactId, WorkspaceId};
 use crate::domain::import_plan::{ImportItem, ImportPlan};
+use crate::domain::suppression::SuppressionsByEmail;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
@@ -224,6 +225,17 @@ impl TransferStore for PostgresStore {
             .timed(async { super::contacts::list(&mut self.client().await?, &query).await })
             .await?;
         Ok(page.total)
+    }
+
+    async fn suppressions_of_emails(
+        &self,
+        workspace: &WorkspaceId,
+        emails: &[&str],
+    ) -> Result<SuppressionsByEmail, StoreError> {
+        self.timed(async {
+            super::suppressions::suppressions_of(&self.client().await?, workspace, emails).await
+        })
+        .await
     }
 
     async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {

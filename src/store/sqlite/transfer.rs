@@ -13,6 +13,7 @@ use crate::domain::events::StoredEvent;
 use crate::domain::idempotency::{IdempotencyRecord, StoredResponse};
 use crate::domain::ids::{ApiKeyId, ContactId, WorkspaceId};
 use crate::domain::import_plan::{ImportItem, ImportPlan};
+use crate::domain::suppression::SuppressionsByEmail;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::workspace::Workspace;
 use crate::store::{
@@ -204,6 +205,21 @@ impl TransferStore for SqliteStore {
         let query = ContactQuery::count_of(workspace.clone());
         self.readers
             .read(move |conn| Ok(super::list::list(conn, &query)?.total))
+            .await
+    }
+
+    async fn suppressions_of_emails(
+        &self,
+        workspace: &WorkspaceId,
+        emails: &[&str],
+    ) -> Result<SuppressionsByEmail, StoreError> {
+        let workspace = workspace.clone();
+        let emails: Vec<String> = emails.iter().map(|e| (*e).to_owned()).collect();
+        self.readers
+            .read(move |conn| {
+                let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+                super::suppressions::suppressions_of(conn, &workspace, &emails)
+            })
             .await
     }
 
