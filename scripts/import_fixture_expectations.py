@@ -1,7 +1,10 @@
 # Generates the expected contacts per fixture for tests/api/cli_import_formats.rs from the
 # domain's per-row tables (src/domain/import_format/*.rs), folding repeated emails with the
 # import's rules: first row creates (createdAt = its sign-up time), later rows merge; a
-# later "subscribed" never re-subscribes.
+# later "subscribed" never re-subscribes; a row's suppression hint stays with the address.
+# Run from the repository's root, then format:
+#   python3 scripts/import_fixture_expectations.py > tests/api/cli_import_formats/expect.rs
+#   cargo fmt --all
 import re, json, sys
 SRC = 'src/domain/import_format/'
 tables = [
@@ -23,20 +26,31 @@ def rows_of(file, n):
     blocks = re.findall(r'let wants: \[Want; \d+\] = \[(.*?)\n\s*\];', s, re.S)
     b = blocks[n]
     parts = re.split(r'(r#".*?"#|"(?:[^"\\]|\\.)*")', b, flags=re.S)
-    words = {'IN': 'True', 'OUT': 'False', 'BOUNCED': "'bounced'", 'bounced': "'bounced'",
-             'invalid': "'bounced'", 'complained': "'complained'", 'manual': "'manual'"}
+    words = {'IN': 'True', 'OUT': 'False'}
+    words.update(hints(s))
     for i, part in enumerate(parts):
         if i % 2 == 1:
             if part.startswith('r#'):
                 parts[i] = repr(part[3:-2])
         else:
-            part = part.replace('&[', '[')
+            part = re.sub(r'//[^\n]*', '', part).replace('&[', '[')
             parts[i] = re.sub(r'\b[A-Za-z]+\b', lambda m: words.get(m.group(0), m.group(0)), part)
     b = ''.join(parts)
     rows = list(eval('[' + b + ']'))
     if file == 'purrlist.rs':
         rows.append((8, "yes@example.com", True, ["-","-","-"], "2023-05-05T00:00:00.000Z", "{}", [], None))
     return rows
+def hints(s):
+    """The test's names for suppression hints (`let manual = Some(SuppressionHint::Manual);`,
+    `let (a, b) = (Some(..), Some(..));`, a `const`), each as the reason it becomes."""
+    out = {}
+    for names, values in re.findall(r'(?:let|const)\s+\(?([\w\s,]+?)\)?\s*(?::[^=]+)?=\s*(\(?\s*Some\(SuppressionHint::.*?);', s, re.S):
+        names = [x.strip() for x in names.split(',') if x.strip()]
+        values = re.findall(r'Some\(SuppressionHint::(\w+)\)', values)
+        assert len(names) == len(values), (names, values)
+        for name, value in zip(names, values):
+            out[name] = repr(value.lower())
+    return out
 def fold(rows):
     out = {}
     order = []
@@ -44,19 +58,25 @@ def fold(rows):
         key = email.lower()
         fields = json.loads(custom)
         if tags: fields['tags'] = ', '.join(tags)
-        # The hint becomes a real suppression (docs/consent.md), not a custom field.
         given = [None if n == '-' else n for n in names]
         if key not in out:
             order.append(key)
             out[key] = dict(email=email, subscribed=True if sub is None else sub,
                 names=[g or '' for g in given], created=None if signed == '-' else signed,
-                custom=fields, in_rows=0, said=False)
+                custom=fields, in_rows=0, said=False, suppression=None)
         else:
             c = out[key]; c['email'] = email
             if sub is False: c['subscribed'] = False
             for i, g in enumerate(given):
                 if g is not None: c['names'][i] = g
             c['custom'].update(fields)
+        # The hint becomes a real suppression of the address (docs/consent.md), not a custom
+        # field. The engine writes a chunk's suppressions after its contacts, in row order: a
+        # row without a hint leaves the address's suppression alone, a later row's other
+        # reason replaces it, and a suppression unsubscribes the contact whatever the rows say.
+        if hint is not None:
+            out[key]['suppression'] = hint
+            out[key]['subscribed'] = False
         if sub is True: out[key]['in_rows'] += 1
         if sub is not None: out[key]['said'] = True
     return [out[k] for k in order]
@@ -73,11 +93,16 @@ for (fixture, fmt, file, n, args, bad) in tables:
     print(f'    format: {rs(fmt)},')
     print(f'    args: &[{", ".join(rs(a) for a in args)}],')
     print(f'    bad_lines: &{bad},')
-    print(f'    in_rows: {sum(c["in_rows"] for c in cs)},')
+    # Imported again over contacts unsubscribed in between, a row that says subscribed is
+    # kept suppressed when its address is suppressed (the check comes first), else kept
+    # unsubscribed.
+    print(f'    in_rows: {sum(c["in_rows"] for c in cs if c["suppression"] is None)},')
+    print(f'    suppressed_in_rows: {sum(c["in_rows"] for c in cs if c["suppression"] is not None)},')
     print('    contacts: &[')
     for c in cs:
         created = 'None' if c['created'] is None else f'Some({rs(c["created"])})'
-        print(f'        Expect {{ email: {rs(c["email"])}, subscribed: {str(c["subscribed"]).lower()}, said: {str(c["said"]).lower()}, names: [{", ".join(rs(x) for x in c["names"])}], created_at: {created}, custom_fields: r#"{json.dumps(c["custom"], ensure_ascii=False, separators=(",", ":"))}"# }},')
+        suppression = 'None' if c['suppression'] is None else f'Some({rs(c["suppression"])})'
+        print(f'        Expect {{ email: {rs(c["email"])}, subscribed: {str(c["subscribed"]).lower()}, said: {str(c["said"]).lower()}, names: [{", ".join(rs(x) for x in c["names"])}], created_at: {created}, custom_fields: r#"{json.dumps(c["custom"], ensure_ascii=False, separators=(",", ":"))}"#, suppression: {suppression} }},')
     print('    ],')
     print('};')
     print()

@@ -1,9 +1,10 @@
 //! `purrlist import` of every format's fixture (tests/fixtures/import/) through the binary,
-//! on both backends: each contact's `subscribed`, names, createdAt (the sign-up time) and
-//! custom fields as the API shows them; a dry run before each import writes nothing and
-//! prints what the import then prints; after every contact is unsubscribed through the
-//! API, importing the file again re-subscribes none (every row that says subscribed is
-//! counted as kept unsubscribed), and `--resubscribe` does.
+//! on both backends: each contact's `subscribed`, names, createdAt (the sign-up time),
+//! custom fields and the suppression of its address as the API shows them; a dry run
+//! before each import writes nothing and prints what the import then prints; after every
+//! contact is unsubscribed through the API, importing the file again re-subscribes none
+//! (every row that says subscribed is counted as kept unsubscribed, or kept suppressed for
+//! an address the file suppressed), and `--resubscribe` does, but for suppressed addresses.
 
 mod expect;
 
@@ -23,8 +24,10 @@ pub struct Fixture {
     pub args: &'static [&'static str],
     /// The physical lines of the rows that fail.
     pub bad_lines: &'static [u64],
-    /// Rows that say subscribed.
+    /// Rows that say subscribed, for addresses the file does not suppress.
     pub in_rows: u64,
+    /// Rows that say subscribed, for addresses the file suppresses.
+    pub suppressed_in_rows: u64,
     pub contacts: &'static [Expect],
 }
 
@@ -37,6 +40,8 @@ pub struct Expect {
     pub names: [&'static str; 3],
     pub created_at: Option<&'static str>,
     pub custom_fields: &'static str,
+    /// The reason of the suppression its rows leave on its address (`bounced`, …).
+    pub suppression: Option<&'static str>,
 }
 
 pub fn fixture_path(file: &str) -> PathBuf {
@@ -88,6 +93,14 @@ pub fn count(out: &Output, what: &str) -> u64 {
     stdout[start..at].parse().expect("a count")
 }
 
+/// The rows kept suppressed, from the line the summary has only when there are some.
+fn kept_suppressed(out: &Output) -> u64 {
+    text(&out.stdout)
+        .lines()
+        .find_map(|l| Some(l.split_once(" row(s) kept suppressed")?.0.to_owned()))
+        .map_or(0, |n| n.parse().expect("a count"))
+}
+
 /// Runs the import dry, checks that changed nothing, runs it for real, checks both said
 /// the same, and returns the real run's output.
 pub async fn dry_then_real(app: &TestApp, file: &std::path::Path, args: &[&str]) -> Output {
@@ -110,7 +123,12 @@ pub async fn dry_then_real(app: &TestApp, file: &std::path::Path, args: &[&str])
 
 /// Checks every contact; `all_unsubscribed_before` says every contact was unsubscribed
 /// before this run, so one whose rows never say subscribed or not stays so.
-fn check_contacts(fixture: &Fixture, all: &[Value], all_unsubscribed_before: bool) {
+async fn check_contacts(
+    app: &TestApp,
+    fixture: &Fixture,
+    all: &[Value],
+    all_unsubscribed_before: bool,
+) {
     assert_eq!(
         all.len(),
         fixture.contacts.len(),
@@ -132,6 +150,13 @@ fn check_contacts(fixture: &Fixture, all: &[Value], all_unsubscribed_before: boo
         }
         let fields: Value = serde_json::from_str(want.custom_fields).expect("expected JSON");
         assert_eq!(got["custom_fields"], fields, "{at}: custom fields");
+        let consent = app.consent(id_of(got)).await;
+        consent.expect_status(200);
+        assert_eq!(
+            consent.json["suppression"]["reason"],
+            want.suppression.map_or(Value::Null, Value::from),
+            "{at}: suppression"
+        );
     }
 }
 
@@ -154,7 +179,7 @@ async fn check_fixture(app: &TestApp, fixture: &Fixture) {
     );
     assert_eq!(count(&first, "created"), fixture.contacts.len() as u64);
     let all = app.list_all().await;
-    check_contacts(fixture, &all, false);
+    check_contacts(app, fixture, &all, false).await;
 
     // Every contact unsubscribed through the API; the file again re-subscribes none.
     for contact in all.iter().filter(|c| c["subscribed"] == true) {
@@ -168,6 +193,7 @@ async fn check_fixture(app: &TestApp, fixture: &Fixture) {
     }
     let again = dry_then_real(app, &path, &args).await;
     assert_eq!(count(&again, "kept unsubscribed"), fixture.in_rows);
+    assert_eq!(kept_suppressed(&again), fixture.suppressed_in_rows);
     let all = app.list_all().await;
     assert!(
         all.iter().all(|c| c["subscribed"] == false),
@@ -179,7 +205,8 @@ async fn check_fixture(app: &TestApp, fixture: &Fixture) {
     args.push("--resubscribe");
     let resubscribed = dry_then_real(app, &path, &args).await;
     assert_eq!(count(&resubscribed, "kept unsubscribed"), 0);
-    check_contacts(fixture, &app.list_all().await, true);
+    assert_eq!(kept_suppressed(&resubscribed), fixture.suppressed_in_rows);
+    check_contacts(app, fixture, &app.list_all().await, true).await;
 }
 
 /// NDJSON in the API's shape (its lines are read by the API's own parser, so this table is
@@ -190,6 +217,7 @@ const NDJSON: Fixture = Fixture {
     args: &[],
     bad_lines: &[5, 6, 7, 8],
     in_rows: 1,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "noto@example.com",
@@ -198,6 +226,7 @@ const NDJSON: Fixture = Fixture {
             names: ["Noto", "Noto", "Cat"],
             created_at: Some("2023-04-25T14:34:03.000Z"),
             custom_fields: r#"{"plan":"pro"}"#,
+            suppression: None,
         },
         Expect {
             email: "LEFT@example.com",
@@ -206,6 +235,7 @@ const NDJSON: Fixture = Fixture {
             names: ["", "", ""],
             created_at: None,
             custom_fields: r#"{"tags":"a, b"}"#,
+            suppression: None,
         },
         Expect {
             email: "arr@example.com",
@@ -214,6 +244,7 @@ const NDJSON: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2024-05-01T00:00:00.000Z"),
             custom_fields: r#"{"city":"Oslo","seats":3}"#,
+            suppression: None,
         },
     ],
 };

@@ -47,13 +47,15 @@ mod tests {
             Some(SuppressionHint::Complained),
         );
         #[rustfmt::skip]
-        let wants: [Want; 6] = [
+        let wants: [Want; 7] = [
             (2, "alice@convertkit.dev", IN, ["Alice", "Alice", "-"], "2023-01-27T11:43:55.000Z", r#"{"kit_id":"209","state":"active","What content are you interested in":"Tutorials","Company":"Acme, Inc."}"#, &["VIP", "Newsletter"], None),
             (3, "benito@convertkit.dev", OUT, ["Benito Ruiz", "Benito Ruiz", "-"], "2023-02-03T11:43:55.000Z", r#"{"kit_id":"210","state":"cancelled"}"#, &["Newsletter"], None),
             (4, "chloe@convertkit.dev", OUT, ["Chloé", "Chloé", "-"], "2023-02-04T11:43:55.000Z", r#"{"kit_id":"211","state":"inactive"}"#, &[], None),
             (5, "bounce@convertkit.dev", OUT, ["-", "-", "-"], "2023-02-05T11:43:55.000Z", r#"{"kit_id":"212","state":"bounced"}"#, &[], bounced),
             (6, "DAN@ConvertKit.dev", OUT, ["Dan", "Dan", "-"], "2023-02-06T11:43:55.000Z", r#"{"kit_id":"213","state":"complained","What content are you interested in":"Everything\nreally"}"#, &[], complained),
             (8, "eve@convertkit.dev", IN, ["Eve", "Eve", "-"], "2023-02-07T11:43:55.000Z", r#"{"kit_id":"214","state":"cold"}"#, &[], None),
+            // The bounced address again, active: its bounce stays (the import's to decide).
+            (10, "Bounce@ConvertKit.dev", IN, ["Bounce", "Bounce", "-"], "2023-03-01T11:43:55.000Z", r#"{"kit_id":"216","state":"active"}"#, &[], None),
         ];
         check(
             "kit.csv",

@@ -8,6 +8,7 @@ pub const MAILCHIMP: Fixture = Fixture {
     args: &[],
     bad_lines: &[9],
     in_rows: 6,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "Ada@example.com",
@@ -16,6 +17,7 @@ pub const MAILCHIMP: Fixture = Fixture {
             names: ["Ada Lovelace-King", "Ada", "Lovelace-King"],
             created_at: Some("2018-02-05T19:28:23.000Z"),
             custom_fields: r#"{"Zip Postal Code":"N1 9GU","What content are you interested in":"Essays, mostly","MEMBER_RATING":"5","OPTIN_IP":"203.0.113.5","CONFIRM_TIME":"2018-02-05 19:30:00","CC":"GB","LEID":"111","tags":"Editors, VIP, gold","NOTES":"changed her\nname"}"#,
+            suppression: None,
         },
         Expect {
             email: "jose@example.com",
@@ -24,6 +26,7 @@ pub const MAILCHIMP: Fixture = Fixture {
             names: ["José Núñez", "José", "Núñez"],
             created_at: Some("2019-03-01T08:00:00.000Z"),
             custom_fields: r#"{"Zip Postal Code":"28013","MEMBER_RATING":"2","CONFIRM_TIME":"2019-03-01 08:00:00","LEID":"112"}"#,
+            suppression: None,
         },
         Expect {
             email: "s5@example.com",
@@ -32,6 +35,7 @@ pub const MAILCHIMP: Fixture = Fixture {
             names: ["Dolor Simet", "Dolor", "Simet"],
             created_at: Some("2018-02-05T19:28:22.000Z"),
             custom_fields: r#"{"MEMBER_RATING":"1","CONFIRM_TIME":"2018-02-05 19:28:22","tags":"Editors"}"#,
+            suppression: None,
         },
         Expect {
             email: "GRACE@Example.COM",
@@ -40,6 +44,7 @@ pub const MAILCHIMP: Fixture = Fixture {
             names: ["Grace", "Grace", ""],
             created_at: Some("2020-06-04T15:28:08.000Z"),
             custom_fields: r#"{"MEMBER_RATING":"4"}"#,
+            suppression: None,
         },
         Expect {
             email: "wei@example.cn",
@@ -48,6 +53,7 @@ pub const MAILCHIMP: Fixture = Fixture {
             names: ["伟 李", "伟", "李"],
             created_at: Some("2022-12-05T21:01:47.000Z"),
             custom_fields: r#"{"tags":"读者"}"#,
+            suppression: None,
         },
     ],
 };
@@ -58,6 +64,7 @@ pub const MAILCHIMP_UNSUBSCRIBED: Fixture = Fixture {
     args: &[],
     bad_lines: &[],
     in_rows: 0,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "u1@example.com",
@@ -66,6 +73,7 @@ pub const MAILCHIMP_UNSUBSCRIBED: Fixture = Fixture {
             names: ["Dolor", "Dolor", ""],
             created_at: Some("2018-02-12T10:54:27.000Z"),
             custom_fields: r#"{"CONFIRM_TIME":"2018-02-12 10:54:27","UNSUB_TIME":"2018-07-23 12:19:27","UNSUB_REASON":"No longer interested"}"#,
+            suppression: None,
         },
         Expect {
             email: "u2@example.com",
@@ -74,6 +82,7 @@ pub const MAILCHIMP_UNSUBSCRIBED: Fixture = Fixture {
             names: ["Simet", "", "Simet"],
             created_at: Some("2018-02-12T10:54:26.000Z"),
             custom_fields: r#"{"UNSUB_TIME":"2023-06-06 12:56:15","tags":"Lorem Editors"}"#,
+            suppression: None,
         },
         Expect {
             email: "U3@Example.com",
@@ -82,6 +91,7 @@ pub const MAILCHIMP_UNSUBSCRIBED: Fixture = Fixture {
             names: ["Lorem Ipsum", "Lorem", "Ipsum"],
             created_at: Some("2020-12-25T13:35:34.000Z"),
             custom_fields: r#"{"UNSUB_TIME":"2022-12-05 21:01:47","UNSUB_REASON":"Other","UNSUB_REASON_OTHER":"Too many emails, sorry"}"#,
+            suppression: None,
         },
         Expect {
             email: "u4@example.com",
@@ -90,6 +100,7 @@ pub const MAILCHIMP_UNSUBSCRIBED: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2018-02-05T19:28:23.000Z"),
             custom_fields: r#"{"UNSUB_TIME":"2020-05-13 10:18:25"}"#,
+            suppression: None,
         },
         Expect {
             email: "u5@example.com",
@@ -98,6 +109,7 @@ pub const MAILCHIMP_UNSUBSCRIBED: Fixture = Fixture {
             names: ["Zoë", "Zoë", ""],
             created_at: Some("2018-02-05T19:28:23.000Z"),
             custom_fields: r#"{"UNSUB_TIME":"2021-09-20 20:13:55"}"#,
+            suppression: None,
         },
         Expect {
             email: "u6@example.com",
@@ -106,6 +118,7 @@ pub const MAILCHIMP_UNSUBSCRIBED: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2019-01-01T01:01:01.000Z"),
             custom_fields: r#"{}"#,
+            suppression: None,
         },
     ],
 };
@@ -116,6 +129,7 @@ pub const MAILCHIMP_CLEANED: Fixture = Fixture {
     args: &[],
     bad_lines: &[7],
     in_rows: 0,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "c1@example.com",
@@ -124,6 +138,7 @@ pub const MAILCHIMP_CLEANED: Fixture = Fixture {
             names: ["Dolor", "Dolor", ""],
             created_at: Some("2018-02-05T19:28:23.000Z"),
             custom_fields: r#"{"MEMBER_RATING":"1","CLEAN_TIME":"2020-03-23 17:30:05","tags":"Editors"}"#,
+            suppression: Some("bounced"),
         },
         Expect {
             email: "c2@example.com",
@@ -132,6 +147,7 @@ pub const MAILCHIMP_CLEANED: Fixture = Fixture {
             names: ["Simet Lut", "Simet", "Lut"],
             created_at: Some("2018-02-12T10:54:27.000Z"),
             custom_fields: r#"{"MEMBER_RATING":"1","CLEAN_TIME":"2020-06-25 15:12:06","CLEAN_CAMPAIGN_TITLE":"June, issue 4"}"#,
+            suppression: Some("bounced"),
         },
         Expect {
             email: "c3@example.com",
@@ -140,6 +156,7 @@ pub const MAILCHIMP_CLEANED: Fixture = Fixture {
             names: ["Lorem Ipsum", "Lorem", "Ipsum"],
             created_at: Some("2020-06-04T15:28:08.000Z"),
             custom_fields: r#"{"CLEAN_TIME":"2023-05-12 15:19:02"}"#,
+            suppression: Some("bounced"),
         },
         Expect {
             email: "c4@example.com",
@@ -148,6 +165,7 @@ pub const MAILCHIMP_CLEANED: Fixture = Fixture {
             names: ["Lorem", "", "Lorem"],
             created_at: Some("2018-02-05T19:28:23.000Z"),
             custom_fields: r#"{"CLEAN_TIME":"2023-02-08 13:15:46"}"#,
+            suppression: Some("bounced"),
         },
         Expect {
             email: "c5@example.com",
@@ -156,6 +174,7 @@ pub const MAILCHIMP_CLEANED: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2018-02-12T10:54:27.000Z"),
             custom_fields: r#"{"CLEAN_TIME":"2020-03-25 17:40:24","tags":"Editors"}"#,
+            suppression: Some("bounced"),
         },
     ],
 };
@@ -166,6 +185,7 @@ pub const SUBSTACK: Fixture = Fixture {
     args: &[],
     bad_lines: &[11],
     in_rows: 5,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "herroooo@substack.com",
@@ -174,6 +194,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2018-08-27T15:06:27.713Z"),
             custom_fields: r#"{"active_subscription":"true","expiry":"2021-07-06T16:20:44.000Z"}"#,
+            suppression: None,
         },
         Expect {
             email: "maguirec086@comm.ca",
@@ -182,6 +203,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2018-08-29T20:50:03.435Z"),
             custom_fields: r#"{"active_subscription":"true","expiry":"2025-06-23T23:41:42.980Z"}"#,
+            suppression: None,
         },
         Expect {
             email: "Bob.Something@advisers.co.uk",
@@ -190,6 +212,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2020-01-01T19:58:29.925Z"),
             custom_fields: r#"{"active_subscription":"true"}"#,
+            suppression: None,
         },
         Expect {
             email: "ömil@gmail.com",
@@ -198,6 +221,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2020-07-07T21:23:16.083Z"),
             custom_fields: r#"{}"#,
+            suppression: None,
         },
         Expect {
             email: "KIRSTYGOUDA@gmail.com",
@@ -206,6 +230,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2018-12-19T08:03:04.977Z"),
             custom_fields: r#"{}"#,
+            suppression: None,
         },
         Expect {
             email: "nottimferris@gmail.com",
@@ -214,6 +239,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2018-08-27T15:36:25.539Z"),
             custom_fields: r#"{"active_subscription":"true"}"#,
+            suppression: None,
         },
         Expect {
             email: "deleted@deletion-request.substack.com",
@@ -222,6 +248,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2019-08-18T13:36:31.230Z"),
             custom_fields: r#"{}"#,
+            suppression: None,
         },
         Expect {
             email: "maïbes@gmail.com",
@@ -230,6 +257,7 @@ pub const SUBSTACK: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2020-08-06T10:21:25.605Z"),
             custom_fields: r#"{}"#,
+            suppression: None,
         },
     ],
 };
@@ -240,6 +268,7 @@ pub const GHOST: Fixture = Fixture {
     args: &[],
     bad_lines: &[11],
     in_rows: 3,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "supporter@example.com",
@@ -248,6 +277,7 @@ pub const GHOST: Fixture = Fixture {
             names: ["Grace Hopper", "Grace", "Hopper"],
             created_at: Some("2024-01-15T10:00:00.000Z"),
             custom_fields: r#"{"ghost_id":"6489c1b2e4f0a1000179a001","note":"VIP, early backer","complimentary_plan":"true","stripe_customer_id":"cus_ABC123","tiers":"Gold","tags":"vip, early"}"#,
+            suppression: None,
         },
         Expect {
             email: "reader@example.com",
@@ -256,6 +286,7 @@ pub const GHOST: Fixture = Fixture {
             names: ["K. Johnson", "K.", "Johnson"],
             created_at: Some("2024-02-01T12:30:00.000Z"),
             custom_fields: r#"{"ghost_id":"6489c1b2e4f0a1000179a006","complimentary_plan":"false"}"#,
+            suppression: None,
         },
         Expect {
             email: "quiet@example.com",
@@ -264,6 +295,7 @@ pub const GHOST: Fixture = Fixture {
             names: ["Dorothy Vaughan", "Dorothy", "Vaughan"],
             created_at: Some("2024-02-10T08:00:00.000Z"),
             custom_fields: r#"{"ghost_id":"6489c1b2e4f0a1000179a003","note":"unsubscribed at their request\nsee ticket 42","complimentary_plan":"false","tags":"import"}"#,
+            suppression: None,
         },
         Expect {
             email: "Mary@Example.com",
@@ -272,6 +304,7 @@ pub const GHOST: Fixture = Fixture {
             names: ["Mary", "Mary", ""],
             created_at: Some("2024-03-01T09:15:00.000Z"),
             custom_fields: r#"{"ghost_id":"6489c1b2e4f0a1000179a004"}"#,
+            suppression: None,
         },
         Expect {
             email: "françoise@example.fr",
@@ -280,6 +313,7 @@ pub const GHOST: Fixture = Fixture {
             names: ["Françoise  Barré-Sinoussi", "Françoise", "Barré-Sinoussi"],
             created_at: Some("2024-03-02T09:15:00.000Z"),
             custom_fields: r#"{"ghost_id":"6489c1b2e4f0a1000179a005","tags":"science, fr"}"#,
+            suppression: None,
         },
     ],
 };
@@ -290,6 +324,7 @@ pub const LISTMONK: Fixture = Fixture {
     args: &[],
     bad_lines: &[6],
     in_rows: 3,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "john@example.com",
@@ -298,6 +333,7 @@ pub const LISTMONK: Fixture = Fixture {
             names: ["John Doe", "John", "Doe"],
             created_at: Some("2020-07-07T14:30:00.123Z"),
             custom_fields: r#"{"listmonk_uuid":"e44b4135-1e1d-40c5-8a30-0f9a886c2884","city":"Bengaluru","projects":3,"stack":"{\"languages\":[\"go\",\"python\"]}","status":"enabled"}"#,
+            suppression: None,
         },
         Expect {
             email: "anon@example.com",
@@ -306,6 +342,7 @@ pub const LISTMONK: Fixture = Fixture {
             names: ["Anon", "Anon", ""],
             created_at: Some("2021-03-04T05:06:07.000Z"),
             custom_fields: r#"{"listmonk_uuid":"1a2b3c4d-0000-4000-8000-000000000002","status":"blocklisted"}"#,
+            suppression: Some("manual"),
         },
         Expect {
             email: "Disabled@Example.com",
@@ -314,6 +351,7 @@ pub const LISTMONK: Fixture = Fixture {
             names: ["Dee", "Dee", ""],
             created_at: Some("2021-03-04T05:06:07.000Z"),
             custom_fields: r#"{"listmonk_uuid":"1a2b3c4d-0000-4000-8000-000000000003","plan":"free","Zip Postal Code":"10115","status":"disabled"}"#,
+            suppression: None,
         },
         Expect {
             email: "müller@example.de",
@@ -322,6 +360,7 @@ pub const LISTMONK: Fixture = Fixture {
             names: ["Jürgen Müller", "Jürgen", "Müller"],
             created_at: Some("2022-11-30T23:59:59.500Z"),
             custom_fields: r#"{"listmonk_uuid":"1a2b3c4d-0000-4000-8000-000000000004","note":"likes \"quotes\", and commas","status":"enabled"}"#,
+            suppression: None,
         },
         Expect {
             email: "single@example.com",
@@ -330,6 +369,7 @@ pub const LISTMONK: Fixture = Fixture {
             names: ["Prince", "Prince", ""],
             created_at: Some("2023-01-01T00:00:00.000Z"),
             custom_fields: r#"{"listmonk_uuid":"1a2b3c4d-0000-4000-8000-000000000006","status":"enabled"}"#,
+            suppression: None,
         },
     ],
 };
@@ -340,6 +380,7 @@ pub const BUTTONDOWN: Fixture = Fixture {
     args: &[],
     bad_lines: &[7, 9],
     in_rows: 3,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "user@example.com",
@@ -348,6 +389,7 @@ pub const BUTTONDOWN: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2019-08-24T14:15:22.000Z"),
             custom_fields: r#"{"buttondown_id":"497f6eca-6276-4993-bfeb-53cbbbba6f08","subscriber_type":"regular","first_name":"Uma","plan":"pro","source":"api","referrer_url":"http://jmduke.com","tags":"weekly, fans"}"#,
+            suppression: None,
         },
         Expect {
             email: "paid@example.com",
@@ -356,6 +398,7 @@ pub const BUTTONDOWN: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2020-01-02T03:04:05.678Z"),
             custom_fields: r#"{"buttondown_id":"497f6eca-6276-4993-bfeb-53cbbbba6f09","subscriber_type":"premium","notes":"Pays yearly, renews in March"}"#,
+            suppression: None,
         },
         Expect {
             email: "gone@example.com",
@@ -364,6 +407,7 @@ pub const BUTTONDOWN: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2020-01-02T03:04:05.000Z"),
             custom_fields: r#"{"buttondown_id":"497f6eca-6276-4993-bfeb-53cbbbba6f10","subscriber_type":"unsubscribed","tags":"weekly"}"#,
+            suppression: None,
         },
         Expect {
             email: "new@example.com",
@@ -372,6 +416,7 @@ pub const BUTTONDOWN: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2024-05-01T08:00:00.000Z"),
             custom_fields: r#"{"buttondown_id":"497f6eca-6276-4993-bfeb-53cbbbba6f11","subscriber_type":"unactivated"}"#,
+            suppression: None,
         },
         Expect {
             email: "spam@example.com",
@@ -380,6 +425,7 @@ pub const BUTTONDOWN: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2024-05-01T10:00:00.000Z"),
             custom_fields: r#"{"buttondown_id":"497f6eca-6276-4993-bfeb-53cbbbba6f12","subscriber_type":"complained"}"#,
+            suppression: Some("complained"),
         },
         Expect {
             email: "Trial@Example.com",
@@ -388,6 +434,16 @@ pub const BUTTONDOWN: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2024-05-02T10:00:00.000Z"),
             custom_fields: r#"{"buttondown_id":"497f6eca-6276-4993-bfeb-53cbbbba6f14","subscriber_type":"trialed","utm_source":"newsletter, april"}"#,
+            suppression: None,
+        },
+        Expect {
+            email: "blocked@example.com",
+            subscribed: false,
+            said: true,
+            names: ["", "", ""],
+            created_at: Some("2024-05-03T10:00:00.000Z"),
+            custom_fields: r#"{"buttondown_id":"497f6eca-6276-4993-bfeb-53cbbbba6f16","subscriber_type":"blocked"}"#,
+            suppression: Some("manual"),
         },
     ],
 };
@@ -398,6 +454,7 @@ pub const KIT: Fixture = Fixture {
     args: &[],
     bad_lines: &[9],
     in_rows: 2,
+    suppressed_in_rows: 1,
     contacts: &[
         Expect {
             email: "alice@convertkit.dev",
@@ -406,6 +463,7 @@ pub const KIT: Fixture = Fixture {
             names: ["Alice", "Alice", ""],
             created_at: Some("2023-01-27T11:43:55.000Z"),
             custom_fields: r#"{"kit_id":"209","state":"active","What content are you interested in":"Tutorials","Company":"Acme, Inc.","tags":"VIP, Newsletter"}"#,
+            suppression: None,
         },
         Expect {
             email: "benito@convertkit.dev",
@@ -414,6 +472,7 @@ pub const KIT: Fixture = Fixture {
             names: ["Benito Ruiz", "Benito Ruiz", ""],
             created_at: Some("2023-02-03T11:43:55.000Z"),
             custom_fields: r#"{"kit_id":"210","state":"cancelled","tags":"Newsletter"}"#,
+            suppression: None,
         },
         Expect {
             email: "chloe@convertkit.dev",
@@ -422,14 +481,16 @@ pub const KIT: Fixture = Fixture {
             names: ["Chloé", "Chloé", ""],
             created_at: Some("2023-02-04T11:43:55.000Z"),
             custom_fields: r#"{"kit_id":"211","state":"inactive"}"#,
+            suppression: None,
         },
         Expect {
-            email: "bounce@convertkit.dev",
+            email: "Bounce@ConvertKit.dev",
             subscribed: false,
             said: true,
-            names: ["", "", ""],
+            names: ["Bounce", "Bounce", ""],
             created_at: Some("2023-02-05T11:43:55.000Z"),
-            custom_fields: r#"{"kit_id":"212","state":"bounced"}"#,
+            custom_fields: r#"{"kit_id":"216","state":"active"}"#,
+            suppression: Some("bounced"),
         },
         Expect {
             email: "DAN@ConvertKit.dev",
@@ -438,6 +499,7 @@ pub const KIT: Fixture = Fixture {
             names: ["Dan", "Dan", ""],
             created_at: Some("2023-02-06T11:43:55.000Z"),
             custom_fields: r#"{"kit_id":"213","state":"complained","What content are you interested in":"Everything\nreally"}"#,
+            suppression: Some("complained"),
         },
         Expect {
             email: "eve@convertkit.dev",
@@ -446,6 +508,7 @@ pub const KIT: Fixture = Fixture {
             names: ["Eve", "Eve", ""],
             created_at: Some("2023-02-07T11:43:55.000Z"),
             custom_fields: r#"{"kit_id":"214","state":"cold"}"#,
+            suppression: None,
         },
     ],
 };
@@ -456,6 +519,7 @@ pub const BEEHIIV: Fixture = Fixture {
     args: &[],
     bad_lines: &[],
     in_rows: 4,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "LOREM@example.com",
@@ -464,6 +528,7 @@ pub const BEEHIIV: Fixture = Fixture {
             names: ["Lorem", "Lorem", ""],
             created_at: Some("2023-03-24T10:23:10.000Z"),
             custom_fields: r#"{"status":"active","tier":"free","Free Tier":"Yes","Premium Tier":"No"}"#,
+            suppression: None,
         },
         Expect {
             email: "ipsum@example.com",
@@ -472,6 +537,7 @@ pub const BEEHIIV: Fixture = Fixture {
             names: ["Ipsum Name", "Ipsum", "Name"],
             created_at: Some("2023-03-24T10:36:47.000Z"),
             custom_fields: r#"{"status":"active","tier":"premium","Free Tier":"No","Premium Tier":"Yes"}"#,
+            suppression: None,
         },
         Expect {
             email: "dolor@example.com",
@@ -480,6 +546,7 @@ pub const BEEHIIV: Fixture = Fixture {
             names: ["Dolor Name", "", "Dolor Name"],
             created_at: Some("2023-03-24T10:36:48.000Z"),
             custom_fields: r#"{"status":"inactive","tier":"free","Free Tier":"Yes","Premium Tier":"No"}"#,
+            suppression: None,
         },
         Expect {
             email: "amett@example.com",
@@ -488,6 +555,7 @@ pub const BEEHIIV: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2023-04-11T14:02:46.000Z"),
             custom_fields: r#"{"status":"pending","tier":"free","Free Tier":"Yes","Premium Tier":"No"}"#,
+            suppression: None,
         },
         Expect {
             email: "unsublit@example.com",
@@ -496,6 +564,7 @@ pub const BEEHIIV: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2023-04-11T14:02:46.000Z"),
             custom_fields: r#"{"status":"active","tier":"premium","stripe_customer_id":"cus_1234","Free Tier":"No","Premium Tier":"Yes","unsubscribed_at":"2024-03-13 11:33:53 UTC"}"#,
+            suppression: None,
         },
         Expect {
             email: "fromsubstack@example.com",
@@ -504,6 +573,7 @@ pub const BEEHIIV: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2023-04-11T14:02:46.000Z"),
             custom_fields: r#"{"status":"active","tier":"free","Free Tier":"Yes","Premium Tier":"No","Subscription Date Substack":"2022-03-12 11:43:23 UTC"}"#,
+            suppression: None,
         },
         Expect {
             email: "invalid@example.com",
@@ -512,6 +582,7 @@ pub const BEEHIIV: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2023-04-12T09:00:00.000Z"),
             custom_fields: r#"{"status":"invalid","tier":"free"}"#,
+            suppression: Some("bounced"),
         },
     ],
 };
@@ -522,6 +593,7 @@ pub const RESEND: Fixture = Fixture {
     args: &[],
     bad_lines: &[7],
     in_rows: 3,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "STEVE.WOZNIAK@gmail.com",
@@ -530,6 +602,7 @@ pub const RESEND: Fixture = Fixture {
             names: ["Steve Wozniak", "Steve", "Wozniak"],
             created_at: Some("2023-10-06T22:59:55.977Z"),
             custom_fields: r#"{"resend_id":"479e3145-dd38-476b-932c-529ceb705951"}"#,
+            suppression: None,
         },
         Expect {
             email: "out@example.com",
@@ -538,6 +611,7 @@ pub const RESEND: Fixture = Fixture {
             names: ["Out", "Out", ""],
             created_at: Some("2023-10-06T23:47:56.678Z"),
             custom_fields: r#"{"resend_id":"479e3145-dd38-476b-932c-529ceb705948"}"#,
+            suppression: None,
         },
         Expect {
             email: "Ünïcode@example.com",
@@ -546,6 +620,7 @@ pub const RESEND: Fixture = Fixture {
             names: ["Ünï Cöde", "Ünï", "Cöde"],
             created_at: Some("2023-10-07T00:00:00.000Z"),
             custom_fields: r#"{"resend_id":"479e3145-dd38-476b-932c-529ceb705949"}"#,
+            suppression: None,
         },
         Expect {
             email: "noname@example.com",
@@ -554,6 +629,7 @@ pub const RESEND: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2023-10-08T00:00:00.000Z"),
             custom_fields: r#"{"resend_id":"479e3145-dd38-476b-932c-529ceb705950"}"#,
+            suppression: None,
         },
     ],
 };
@@ -564,6 +640,7 @@ pub const CSV: Fixture = Fixture {
     args: &["--map", "Signed up=createdAt"],
     bad_lines: &[8, 9],
     in_rows: 1,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "a@example.com",
@@ -572,6 +649,7 @@ pub const CSV: Fixture = Fixture {
             names: ["Ada Lovelace", "Ada", "Lovelace"],
             created_at: Some("2020-01-01T00:00:00.000Z"),
             custom_fields: r#"{"Zip Postal Code":"N1 9GU","What content are you interested in":"Essays, mostly","plan":"pro","plan 2":"old"}"#,
+            suppression: None,
         },
         Expect {
             email: "B@Example.com",
@@ -580,6 +658,7 @@ pub const CSV: Fixture = Fixture {
             names: ["Bo", "Bo", ""],
             created_at: None,
             custom_fields: r#"{}"#,
+            suppression: None,
         },
         Expect {
             email: "c@example.com",
@@ -588,6 +667,7 @@ pub const CSV: Fixture = Fixture {
             names: ["Çelik Öz", "Çelik", "Öz"],
             created_at: None,
             custom_fields: r#"{"What content are you interested in":"Poetry\nand prose"}"#,
+            suppression: None,
         },
     ],
 };
@@ -598,6 +678,7 @@ pub const PURRLIST: Fixture = Fixture {
     args: &[],
     bad_lines: &[5, 7],
     in_rows: 3,
+    suppressed_in_rows: 0,
     contacts: &[
         Expect {
             email: "noto@example.com",
@@ -606,6 +687,7 @@ pub const PURRLIST: Fixture = Fixture {
             names: ["Noto", "Noto", "Cat"],
             created_at: Some("2023-04-25T14:34:03.000Z"),
             custom_fields: r#"{"plan":"pro"}"#,
+            suppression: None,
         },
         Expect {
             email: "left@example.com",
@@ -614,6 +696,7 @@ pub const PURRLIST: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2023-05-01T00:00:00.000Z"),
             custom_fields: r#"{}"#,
+            suppression: None,
         },
         Expect {
             email: "Ünïcode@Example.com",
@@ -622,6 +705,7 @@ pub const PURRLIST: Fixture = Fixture {
             names: ["Ünï Cöde", "Ünï", "Cöde"],
             created_at: Some("2023-05-02T00:00:00.000Z"),
             custom_fields: r#"{"plan":"free, for now","Zip Postal Code":"10115"}"#,
+            suppression: None,
         },
         Expect {
             email: "yes@example.com",
@@ -630,6 +714,7 @@ pub const PURRLIST: Fixture = Fixture {
             names: ["", "", ""],
             created_at: Some("2023-05-05T00:00:00.000Z"),
             custom_fields: r#"{}"#,
+            suppression: None,
         },
     ],
 };
