@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use purrlist::domain::api_key::WorkspaceGrant;
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const MAILCHIMP: &[u8] = include_bytes!("../fixtures/import/mailchimp.csv");
@@ -62,6 +62,11 @@ impl TestApp {
     }
 }
 
+/// Each count of a finished job, by name.
+fn counts(job: &Value, names: &[&str]) -> Vec<u64> {
+    names.iter().map(|k| job[k].as_u64().expect(k)).collect()
+}
+
 fn lines_of(job: &Value) -> Vec<u64> {
     job["bad_rows"]
         .as_array()
@@ -78,11 +83,8 @@ backend_test!(
         let job = app.finished_import(&id).await;
         assert_eq!(job["status"], "succeeded", "{job}");
         assert_eq!(job["format"], "mailchimp");
-        let counts: Vec<u64> = ["created", "updated", "unchanged", "skipped", "rows_written"]
-            .iter()
-            .map(|k| job[k].as_u64().expect(k))
-            .collect();
-        assert_eq!(counts, [5, 1, 0, 1, 6], "{job}");
+        let names = ["created", "updated", "unchanged", "skipped", "rows_written"];
+        assert_eq!(counts(&job, &names), [5, 1, 0, 1, 6], "{job}");
         assert_eq!(job["rows_read"], 7);
         assert_eq!(lines_of(&job), [9], "the physical line of not-an-email");
         assert_eq!(job["bad_row_count"], 1);
@@ -300,5 +302,151 @@ backend_test!(
         ))
         .await;
         assert_eq!(listed.json["data"].as_array().map(Vec::len), Some(1));
+    }
+);
+
+backend_test!(
+    an_import_keeps_unsubscribed_contacts_so_and_counts_them_unless_asked_to_resubscribe,
+    |app| async move {
+        let left = app
+            .new_contact(json!({"email": "left@example.com", "name": "Left"}))
+            .await;
+        let quiet = app.new_contact(json!({"email": "quiet@example.com"})).await;
+        let stays = app.new_contact(json!({"email": "stays@example.com"})).await;
+        for gone in [&left, &quiet] {
+            app.put_contact(
+                id_of(gone),
+                &json!({"email": gone["email"], "subscribed": false}),
+            )
+            .await
+            .expect_status(200);
+        }
+        let file = b"email,name,subscribed\nLEFT@example.com,Left Again,true\n\
+                     quiet@example.com,,yes\nstays@example.com,,true\nnew@example.com,New,true\n";
+        let subscribed = |c: Value| c["subscribed"].clone();
+
+        let id = app.start_import("", file).await;
+        let job = app.finished_import(&id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["resubscribe"], false);
+        let names = ["created", "updated", "unchanged", "kept_unsubscribed"];
+        assert_eq!(counts(&job, &names), [1, 1, 2, 2], "{job}");
+        assert_eq!(job["rows_read"], 4);
+        let after = app.get_contact(id_of(&left)).await.json;
+        assert_eq!(
+            (&after["subscribed"], &after["name"]),
+            (&json!(false), &json!("Left Again")),
+            "the row's other fields still apply"
+        );
+        let quiet_now = app.get_contact(id_of(&quiet)).await.json;
+        assert_eq!(subscribed(quiet_now), false);
+        assert_eq!(subscribed(app.get_contact(id_of(&stays)).await.json), true);
+        assert_eq!(subscribed(app.by_email("new@example.com").await), true);
+
+        let id = app.start_import("resubscribe=true", file).await;
+        let job = app.finished_import(&id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["resubscribe"], true);
+        assert_eq!(counts(&job, &names), [0, 2, 2, 0], "{job}");
+        for back in [&left, &quiet] {
+            assert_eq!(subscribed(app.get_contact(id_of(back)).await.json), true);
+        }
+    }
+);
+
+backend_test!(
+    an_ndjson_body_is_read_as_ndjson_every_row_counted,
+    |app| async move {
+        // A blank line, one row that fails, and the API's own shape on every line.
+        let file = b"{\"email\":\"nd1@example.com\",\"name\":\"Nd One\",\"custom_fields\":{\"plan\":\"pro\"}}\n\
+                     \n\
+                     {\"email\":\"nd2@example.com\",\"subscribed\":false}\n\
+                     {\"email\":\"not-an-email\"}\n\
+                     {\"email\":\"nd3@example.com\",\"createdAt\":\"2021-06-01T00:00:00.000Z\"}\n";
+        let reply = send(
+            app.req(
+                Method::POST,
+                &format!(
+                    "/v1/imports?newsletter_id={}&skip_invalid=true",
+                    app.workspace
+                ),
+            )
+            .header("content-type", "application/x-ndjson")
+            .body(file.to_vec()),
+        )
+        .await;
+        reply.expect_status(202);
+        let id = reply.json["id"].as_str().expect("job id").to_owned();
+        let job = app.finished_import(&id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["format"], "ndjson");
+        assert_eq!(counts(&job, &["created", "skipped"]), [3, 1], "{job}");
+        assert_eq!(job["rows_read"], 4, "every non-blank line is a row");
+        assert_eq!(lines_of(&job), [4]);
+        let one = app.by_email("nd1@example.com").await;
+        assert_eq!(
+            (&one["name"], &one["custom_fields"]),
+            (&json!("Nd One"), &json!({"plan": "pro"}))
+        );
+        assert_eq!(app.by_email("nd2@example.com").await["subscribed"], false);
+        assert_eq!(
+            app.by_email("nd3@example.com").await["createdAt"],
+            "2021-06-01T00:00:00.000Z"
+        );
+        assert!(
+            app.feed()
+                .await
+                .iter()
+                .all(|e| e["source"] == "import:ndjson"),
+            "the feed source names the format"
+        );
+    }
+);
+
+backend_test!(
+    format_reads_a_file_as_a_tool_its_header_would_not_be_detected_as,
+    |app| async move {
+        // Mailchimp's cleaned export cut down to the columns kept: without OPTIN_TIME, LEID,
+        // EUID or MEMBER_RATING the header reads as generic CSV, CLEAN_TIME as text.
+        let file = b"Email Address,First Name,Last Name,CLEAN_TIME\n\
+                     gone@example.com,Gone,,2020-03-23 17:30:05\n\
+                     away@example.com,,Away,2021-01-02 03:04:05\n";
+        let id = app.start_import("dry_run=true", file).await;
+        let detected = app.finished_import(&id).await;
+        assert_eq!(detected["format"], "csv", "{detected}");
+
+        let id = app.start_import("format=mailchimp", file).await;
+        let job = app.finished_import(&id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["format"], "mailchimp");
+        assert_eq!(job["created"], 2);
+        assert_eq!(job["rows_read"], 2);
+        let mut suppressed: Vec<(Value, Value)> = app
+            .suppressions()
+            .await
+            .iter()
+            .map(|s| (s["email"].clone(), s["reason"].clone()))
+            .collect();
+        suppressed.sort_by_key(|(email, _)| email.to_string());
+        assert_eq!(
+            suppressed,
+            [
+                (json!("away@example.com"), json!("bounced")),
+                (json!("gone@example.com"), json!("bounced"))
+            ]
+        );
+        for contact in app.list_all().await {
+            assert_eq!(contact["subscribed"], false, "{contact}");
+            assert!(
+                contact["custom_fields"]["CLEAN_TIME"].is_string(),
+                "{contact}"
+            );
+        }
+        assert!(
+            app.feed()
+                .await
+                .iter()
+                .all(|e| e["source"] == "import:mailchimp")
+        );
     }
 );
