@@ -1,5 +1,6 @@
 //! `purrlist import` beyond the formats: physical line numbers (blank lines, CRLF, quoted
-//! line breaks, NDJSON), `--map`/`--ignore`, a move between purrlist servers that keeps
+//! line breaks, NDJSON), `--map` (to a field or `custom_fields.KEY`) and `--ignore`, a
+//! `--format` given (and said so), no progress drawn off a terminal, a move between purrlist servers that keeps
 //! every id, token and createdAt (so a `/u/<token>` link mailed before works after), and
 //! the import's writes in the change feed with the source `import:<format>`.
 
@@ -86,6 +87,93 @@ backend_test!(map_and_ignore_say_what_columns_mean, |app| async move {
     assert!(!forced.status.success(), "no `Email Address` column");
     assert_eq!(app.list_all().await.len(), 2);
 });
+
+backend_test!(
+    map_to_custom_fields_key_puts_the_value_under_that_key,
+    |app| async move {
+        let (_dir, file) =
+            csv_file(b"email,Plan?,Zip/Postal Code,city\nx@example.com,gold,N1 9GU,Oslo\n");
+        let args = [
+            "--map",
+            "Plan?=custom_fields.tier",
+            "--map",
+            "Zip/Postal Code=custom_fields.postcode",
+        ];
+        let out = dry_then_real(&app, &file, &args).await;
+        let stdout = text(&out.stdout);
+        assert!(
+            !stdout.contains("is imported as the custom field"),
+            "a mapped column is not renamed: {stdout}"
+        );
+        let x = app.by_email("x@example.com").await;
+        assert_eq!(
+            x["custom_fields"],
+            json!({"tier": "gold", "postcode": "N1 9GU", "city": "Oslo"})
+        );
+    }
+);
+
+backend_test!(
+    a_given_format_is_said_so_and_its_columns_are_read,
+    |app| async move {
+        // Kit's columns with the email column spelled `email`: by its header a generic CSV,
+        // where `state` would be text. Given as Kit, its states are consent.
+        let (_dir, file) = csv_file(
+            b"email,first_name,state,created_at\n\
+              al@example.com,Al,active,2023-01-27T11:43:55Z\n\
+              ben@example.com,Ben,cancelled,2023-02-03T11:43:55Z\n\
+              bo@example.com,,bounced,2023-02-05T11:43:55Z\n",
+        );
+        let out = dry_then_real(&app, &file, &["--format", "kit"]).await;
+        let stdout = text(&out.stdout);
+        assert!(stdout.starts_with("Format: kit (given)\n"), "{stdout}");
+        let mut got = Vec::new();
+        for email in ["al@example.com", "ben@example.com", "bo@example.com"] {
+            let contact = app.by_email(email).await;
+            let consent = app.consent(id_of(&contact)).await;
+            consent.expect_status(200);
+            got.push((
+                contact["subscribed"].clone(),
+                contact["custom_fields"]["state"].clone(),
+                consent.json["suppression"]["reason"].clone(),
+            ));
+        }
+        assert_eq!(
+            got,
+            [
+                (json!(true), json!("active"), Value::Null),
+                (json!(false), json!("cancelled"), Value::Null),
+                (json!(false), json!("bounced"), json!("bounced")),
+            ]
+        );
+    }
+);
+
+backend_test!(
+    import_draws_no_progress_when_stderr_is_not_a_terminal,
+    |app| async move {
+        // Enough rows for several chunks of both passes, and one bad row so stderr has words.
+        let mut csv = String::from("email,name\n");
+        for i in 0..2500 {
+            csv.push_str(&format!("p{i}@example.com,P {i}\n"));
+        }
+        csv.push_str("not-an-email,Bad\n");
+        let (_dir, file) = csv_file(csv.as_bytes());
+        let out = import(&app, &app.workspace, &file, &["--skip-invalid"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(count(&out, "created"), 2500);
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("  line 2502: email:"),
+            "the bad row is still listed: {stderr}"
+        );
+        // What the bar (src/cli/import/progress.rs, indicatif) draws: carriage returns, escape
+        // sequences, its block characters, its rate and time left.
+        for drawn in ["\r", "\u{1b}", "\u{2588}", "\u{2591}", "rows/s", " left)"] {
+            assert!(!stderr.contains(drawn), "{drawn:?} on stderr: {stderr:?}");
+        }
+    }
+);
 
 /// A purrlist export of `contacts` (the columns `purrlist export` writes).
 fn purrlist_file(contacts: &[Value]) -> String {
