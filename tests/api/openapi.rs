@@ -66,6 +66,31 @@ async fn every_pattern_avoids_the_escapes_regex_dialects_disagree_on() {
     }
 }
 
+/// An import job's `bad_rows` lists as many rows as its description says (the engine's
+/// choice, the same on every backend, so run once).
+#[tokio::test]
+async fn an_import_jobs_bad_rows_are_as_many_as_described() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let said = doc["components"]["schemas"]["ImportBody"]["properties"]["bad_rows"]["description"]
+        .as_str()
+        .expect("a description");
+    let listed: usize = Regex::new(r"^The first (\d+) bad rows")
+        .expect("regex")
+        .captures(said)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("no count in {said:?}"));
+    let mut file = String::from("email\n");
+    for i in 0..listed + 10 {
+        file.push_str(&format!("bad-{i}\n"));
+    }
+    let id = app.start_import("skip_invalid=true", file.as_bytes()).await;
+    let job = app.finished_import(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["bad_rows"].as_array().map(Vec::len), Some(listed));
+    assert_eq!(job["bad_row_count"], listed + 10);
+}
+
 /// The same on every backend, so run once.
 #[tokio::test]
 async fn bulk_items_are_plain_objects_and_health_answers_have_schemas() {

@@ -69,7 +69,7 @@ pub struct ImportBody {
     pub skipped: u64,
     /// Rows that would have re-subscribed an unsubscribed contact and did not.
     pub kept_unsubscribed: u64,
-    /// Every bad row, up to 1000 (`bad_row_count` counts them all).
+    /// The first 50 bad rows, by their line in the file (`bad_row_count` counts them all).
     pub bad_rows: Vec<BadRowBody>,
     /// Bad rows in the file.
     pub bad_row_count: u64,
