@@ -261,7 +261,7 @@ backend_test!(
         assert_eq!(
             csv.lines().next(),
             Some(
-                "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,custom.city,custom.plan"
+                "id,email,name,first_name,last_name,subscribed,unsub_token,createdAt,updatedAt,suppression,custom.city,custom.plan"
             )
         );
         assert!(
