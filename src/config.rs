@@ -39,7 +39,8 @@ pub struct Config {
     pub pg_pool_size: usize,
     /// Most PostgreSQL PUTs committed in one transaction (1: each its own).
     pub pg_batch_size: usize,
-    /// Batches of PostgreSQL PUTs in flight at once.
+    /// Most batches of PostgreSQL PUTs in flight at once (more than one only when the
+    /// youngest has run `store::postgres::batcher::OVERLAP_AFTER`).
     pub pg_batch_writers: usize,
     /// What sits between purrlist and PostgreSQL (a pooler in transaction mode or not).
     pub database_pooler: Pooler,

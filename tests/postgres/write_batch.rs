@@ -45,6 +45,41 @@ async fn awaited_xid(watcher: &deadpool_postgres::Client) -> Option<String> {
         .map(|row| row.get(0))
 }
 
+/// Creates contacts with these emails through the node (one bulk request); their ids.
+async fn create(node: &Node, key: &str, workspace: &str, emails: &[String]) -> Vec<String> {
+    let created: Value = http()
+        .post(format!("{}/v1/contacts", node.base))
+        .bearer_auth(key)
+        .json(&json!({"newsletter_id": workspace,
+            "contacts": emails.iter().map(|e| json!({"email": e})).collect::<Vec<_>>()}))
+        .send()
+        .await
+        .expect("bulk")
+        .json()
+        .await
+        .expect("bulk answer");
+    created["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// Locks the contact's row in `tx` (as a long transaction elsewhere would); its id.
+async fn lock_row(tx: &deadpool_postgres::Transaction<'_>, contact: &str) -> String {
+    tx.execute(
+        "SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE",
+        &[&contact],
+    )
+    .await
+    .expect("lock");
+    tx.query_one("SELECT pg_current_xact_id()::xid::text", &[])
+        .await
+        .expect("xid")
+        .get(0)
+}
+
 async fn wait_for_xid(watcher: &deadpool_postgres::Client, xid: &str) {
     let seen = wait_until(Duration::from_secs(20), || async move {
         awaited_xid(watcher).await.as_deref() == Some(xid)
@@ -80,41 +115,14 @@ async fn a_write_that_fails_in_a_batch_fails_alone_and_the_rest_commit_together(
         }
     };
     let emails: Vec<String> = (0..10).map(|i| format!("b{i}@example.com")).collect();
-    let created: Value = client
-        .post(format!("{}/v1/contacts", node.base))
-        .bearer_auth(&key)
-        .json(&json!({"newsletter_id": workspace,
-            "contacts": emails.iter().map(|e| json!({"email": e})).collect::<Vec<_>>()}))
-        .send()
-        .await
-        .expect("bulk")
-        .json()
-        .await
-        .expect("bulk answer");
-    let ids: Vec<String> = created["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| r["id"].as_str().expect("id").to_owned())
-        .collect();
+    let ids = create(&node, &key, &workspace, &emails).await;
     // 0: the blocker; 1-4: plain renames; 5: a stale If-Match; 6: the email of 1 (taken);
     // 7, 8: emails the test's transactions are inserting.
     let pool = pool(&db.url);
     let watcher = pool.get().await.expect("connection");
     let mut blocker_conn = pool.get().await.expect("connection");
     let blocker = blocker_conn.transaction().await.expect("begin");
-    blocker
-        .execute(
-            "SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE",
-            &[&ids[0]],
-        )
-        .await
-        .expect("lock");
-    let blocker_xid: String = blocker
-        .query_one("SELECT pg_current_xact_id()::xid::text", &[])
-        .await
-        .expect("xid")
-        .get(0);
+    let blocker_xid = lock_row(&blocker, &ids[0]).await;
     let first = tokio::spawn(put(
         &ids[0],
         json!({"email": emails[0], "name": "first"}),
@@ -259,4 +267,43 @@ async fn a_write_that_fails_in_a_batch_fails_alone_and_the_rest_commit_together(
         )),
         0
     );
+}
+
+/// One batch in flight at a time, but not behind a row lock held elsewhere: a PUT whose
+/// contact is locked by another transaction waits, and a PUT of another contact sent after
+/// it still commits (a second batch starts once the first has run `OVERLAP_AFTER`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_held_by_a_row_lock_does_not_stop_the_next() {
+    let Some(admin) = test_url("a_put_held_by_a_row_lock_does_not_stop_the_next") else {
+        return;
+    };
+    let db = FreshDatabase::create(&admin);
+    let node = Node::start(&db.url, &[]);
+    let (workspace, key) = node.first_start.clone().expect("first start");
+    let client = http();
+    let emails = ["held@example.com", "free@example.com"].map(String::from);
+    let ids = create(&node, &key, &workspace, &emails).await;
+    let id = |i: usize| ids[i].clone();
+    let put = |id: String, name: &'static str| {
+        let request = client
+            .put(format!("{}/v1/contacts/{id}", node.base))
+            .bearer_auth(&key)
+            .json(&json!({"email": format!("{name}@example.com"), "name": name}));
+        async move { request.send().await.expect("an answer").status().as_u16() }
+    };
+    let pool = pool(&db.url);
+    let watcher = pool.get().await.expect("connection");
+    let mut blocker_conn = pool.get().await.expect("connection");
+    let blocker = blocker_conn.transaction().await.expect("begin");
+    let blocker_xid = lock_row(&blocker, &id(0)).await;
+    let held = tokio::spawn(put(id(0), "held"));
+    wait_for_xid(&watcher, &blocker_xid).await;
+
+    let free = tokio::time::timeout(Duration::from_secs(20), put(id(1), "free"))
+        .await
+        .expect("the other contact's PUT does not wait for the held one");
+    assert_eq!(free, 200);
+    assert!(!held.is_finished(), "the held PUT still waits for the lock");
+    blocker.commit().await.expect("release");
+    assert_eq!(held.await.expect("held"), 200);
 }

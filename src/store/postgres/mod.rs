@@ -110,7 +110,8 @@ pub struct PostgresOptions {
     pub replica_urls: Vec<String>,
     /// Most PUTs committed in one transaction (`batcher`); 1 gives each its own.
     pub batch_size: usize,
-    /// Batches of PUTs in flight at once, each on its own connection.
+    /// Most batches of PUTs in flight at once, each on its own connection (more than one
+    /// only when the youngest has run `batcher::OVERLAP_AFTER`).
     pub batch_writers: usize,
 }
 
@@ -210,6 +211,7 @@ impl PostgresStore {
         let batching = (options.batch_size > 1).then_some(BatchSettings {
             batch_size: options.batch_size,
             writers: options.batch_writers.max(1),
+            overlap_after: batcher::OVERLAP_AFTER,
             mode: statements,
             timeout: options.operation_timeout,
         });
