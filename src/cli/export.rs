@@ -4,8 +4,9 @@
 //! in the same bytes as `GET /v1/contacts/export` (`http::api::contacts_export::ExportEncoder`;
 //! the columns are `domain::contact_export`'s). Read page by page (`store::ContactPages`,
 //! and one suppression lookup a page), so memory stays flat whatever the size; a CSV
-//! export reads twice, first for the custom-field keys of its header. Progress (rows/s, ETA) shows on a terminal only. An existing `--output` file
-//! is refused unless `--force`, as `backup --to` refuses.
+//! export reads twice, first for the custom-field keys of its header. Progress (rows/s,
+//! ETA) shows on a terminal only. An existing `--output` file is refused unless `--force`,
+//! as `backup --to` refuses.
 
 use super::import::open_workspace_id;
 use crate::domain::contact_export::ExportFormat;

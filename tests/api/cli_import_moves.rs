@@ -1,8 +1,9 @@
 //! `purrlist import` beyond the formats: physical line numbers (blank lines, CRLF, quoted
 //! line breaks, NDJSON), `--map` (to a field or `custom_fields.KEY`) and `--ignore`, a
-//! `--format` given (and said so), no progress drawn off a terminal, a move between purrlist servers that keeps
-//! every id, token and createdAt (so a `/u/<token>` link mailed before works after), and
-//! the import's writes in the change feed with the source `import:<format>`.
+//! `--format` given (and said so), no progress drawn off a terminal, a move between
+//! purrlist servers that keeps every id, token and createdAt (so a `/u/<token>` link mailed
+//! before works after), and the import's writes in the change feed with the source
+//! `import:<format>`.
 
 use crate::cli_import::{csv_file, import, text};
 use crate::cli_import_formats::{bad_lines, count, dry_then_real};
